@@ -1,0 +1,27 @@
+using System.Security.Claims;
+using Dapper;
+using FlagService.Infrastructure.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace FlagService.Features.Projects.Get;
+
+public static class GetProject
+{
+    public static RouteHandlerBuilder MapGetProject(this IEndpointRouteBuilder projects) =>
+        projects.MapGet("/{projectId}", HandleAsync).WithName(nameof(GetProject));
+
+    private const string Sql = $"""
+        SELECT {ProjectsEndpoints.Columns} FROM projects
+         WHERE id = @ProjectId AND created_by = @UserId
+        """;
+
+    internal static async Task<Results<Ok<ProjectResponse>, NotFound>> HandleAsync(
+        Guid projectId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(
+            new CommandDefinition(Sql, new { ProjectId = projectId, UserId = user.UserId() }, cancellationToken: ct));
+        return project is null ? TypedResults.NotFound() : TypedResults.Ok(project);
+    }
+}

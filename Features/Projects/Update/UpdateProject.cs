@@ -1,0 +1,47 @@
+using System.Security.Claims;
+using Dapper;
+using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace FlagService.Features.Projects.Update;
+
+public static class UpdateProject
+{
+    // Omitted (or null) fields keep their value; an empty description clears it.
+    public sealed record UpdateProjectRequest(string? Name, string? Description);
+
+    public static RouteHandlerBuilder MapUpdateProject(this IEndpointRouteBuilder projects) =>
+        projects.MapPut("/{projectId}", HandleAsync).WithName(nameof(UpdateProject));
+
+    private const string Sql = $"""
+        UPDATE projects
+           SET name = COALESCE(@Name, name),
+               description = CASE WHEN @Description IS NULL THEN description ELSE NULLIF(@Description, '') END,
+               updated_at = now()
+         WHERE id = @ProjectId AND created_by = @UserId
+        RETURNING {ProjectsEndpoints.Columns}
+        """;
+
+    internal static async Task<Results<Ok<ProjectResponse>, NotFound, ValidationProblem>> HandleAsync(
+        Guid projectId, UpdateProjectRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (request is { Name: null, Description: null })
+        {
+            errors.Add("body", "must contain at least one of: name, description");
+        }
+        var (name, description) = ProjectInput.Validate(errors, request.Name, request.Description, nameRequired: false);
+        if (errors.Any)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(new CommandDefinition(Sql,
+            new { ProjectId = projectId, UserId = user.UserId(), Name = name, Description = description },
+            cancellationToken: ct));
+        return project is null ? TypedResults.NotFound() : TypedResults.Ok(project);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace FlagService.Infrastructure.Auth;
+
+public static class JwtAuthentication
+{
+    public static WebApplicationBuilder AddJwtAuthentication(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptionsWithValidateOnStart<JwtOptions>()
+            .BindConfiguration(JwtOptions.SectionName)
+            .ValidateDataAnnotations();
+        builder.Services.AddOptionsWithValidateOnStart<PasswordHashingOptions>()
+            .BindConfiguration(PasswordHashingOptions.SectionName)
+            .ValidateDataAnnotations();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddSingleton<PasswordHasher>();
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwt) =>
+            {
+                bearer.MapInboundClaims = false;
+                bearer.TokenValidationParameters = TokenIssuer.ValidationParameters(jwt.Value);
+            });
+        builder.Services.AddAuthorization();
+        return builder;
+    }
+
+    public static Guid UserId(this ClaimsPrincipal user) =>
+        Guid.Parse(user.FindFirstValue(JwtRegisteredClaimNames.Sub)
+                   ?? throw new InvalidOperationException("An authenticated user always has a sub claim."));
+}
+
+public sealed class TokenIssuer(IOptions<JwtOptions> options, TimeProvider time)
+{
+    private readonly JwtOptions _jwt = options.Value;
+    private readonly JsonWebTokenHandler _handler = new();
+
+    public (string Token, DateTime ExpiresAt) Issue(Guid userId)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var expires = now.AddHours(_jwt.LifetimeHours);
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _jwt.Issuer,
+            Audience = _jwt.Audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = expires,
+            Claims = new Dictionary<string, object> { [JwtRegisteredClaimNames.Sub] = userId.ToString() },
+            SigningCredentials = new SigningCredentials(Key(_jwt), SecurityAlgorithms.HmacSha256),
+        });
+        return (token, expires);
+    }
+
+    // Only HS256 with our key is accepted: this rejects "alg: none" and algorithm-confusion tokens.
+    public static TokenValidationParameters ValidationParameters(JwtOptions jwt) => new()
+    {
+        ValidIssuer = jwt.Issuer,
+        ValidAudience = jwt.Audience,
+        IssuerSigningKey = Key(jwt),
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateIssuerSigningKey = true,
+        ClockSkew = TimeSpan.FromSeconds(30),
+    };
+
+    private static SymmetricSecurityKey Key(JwtOptions jwt) => new(Encoding.UTF8.GetBytes(jwt.Secret));
+}

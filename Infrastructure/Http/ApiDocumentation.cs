@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace FlagService.Infrastructure.Http;
+
+public static class ApiDocumentation
+{
+    public const string BearerScheme = "Bearer";
+    public const string SdkKeyScheme = "SdkKey";
+
+    public static WebApplicationBuilder AddApiDocumentation(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOpenApi(o =>
+        {
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "FlagService API";
+                document.Info.Description = "Management API (JWT) and SDK evaluation API (SDK key).";
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "The token from POST /auth/login.",
+                };
+                document.Components.SecuritySchemes[SdkKeyScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = "X-SDK-Key",
+                    Description = "A project's SDK key (sdk_...).",
+                };
+                return Task.CompletedTask;
+            });
+
+            // Operations that require a JWT say so; SDK operations declare their key themselves.
+            o.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                var scheme = metadata.OfType<SdkKeyRequiredAttribute>().Any() ? SdkKeyScheme
+                    : metadata.OfType<IAuthorizeData>().Any() ? BearerScheme
+                    : null;
+                if (scheme is not null)
+                {
+                    operation.Security ??= [];
+                    operation.Security.Add(new OpenApiSecurityRequirement
+                    {
+                        [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [],
+                    });
+                }
+                return Task.CompletedTask;
+            });
+        });
+        return builder;
+    }
+
+    public static WebApplication MapApiDocumentation(this WebApplication app)
+    {
+        app.MapOpenApi();
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapScalarApiReference("/docs");
+        }
+        return app;
+    }
+}
+
+// Endpoint metadata marking an operation as authenticated by a project's SDK key.
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
+public sealed class SdkKeyRequiredAttribute : Attribute;

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+
+namespace FlagService.Infrastructure.Http;
+
+public sealed class CorsSettings
+{
+    public const string SectionName = "Cors";
+    public const string SdkPolicy = "sdk";
+    public const string ManagementPolicy = "management";
+
+    // Browser applications call the SDK endpoints directly; the management API is closed by default.
+    public string[] SdkOrigins { get; set; } = ["*"];
+    public string[] ManagementOrigins { get; set; } = [];
+}
+
+public static class HttpConventions
+{
+    public const int ManagementBodyLimit = 64 * 1024;
+    public const int SdkBodyLimit = 32 * 1024;
+
+    public static WebApplicationBuilder AddHttpConventions(this WebApplicationBuilder builder)
+    {
+        builder.Services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
+
+        // Binding failures (malformed JSON, wrong types, bad ids, wrong content type) are thrown as
+        // BadHttpRequestException so that BadRequestHandler can say which field broke which rule.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddExceptionHandler<UnexpectedErrorHandler>();
+
+        var cors = builder.Configuration.GetSection(CorsSettings.SectionName).Get<CorsSettings>() ?? new CorsSettings();
+        builder.Services.AddCors(o =>
+        {
+            o.AddPolicy(CorsSettings.SdkPolicy, p => Allow(p, cors.SdkOrigins)
+                .WithHeaders("X-SDK-Key", "X-API-Key", "Authorization", "Content-Type", "If-None-Match")
+                .WithExposedHeaders("ETag", "Retry-After")
+                .WithMethods("GET", "POST"));
+            o.AddPolicy(CorsSettings.ManagementPolicy, p => Allow(p, cors.ManagementOrigins)
+                .AllowAnyHeader().AllowAnyMethod());
+        });
+        return builder;
+    }
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = null;
+        // "50" is not an integer: wrong types are a 400, not silently coerced.
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        return options;
+    }
+
+    public static WebApplication UseHttpConventions(this WebApplication app)
+    {
+        app.UseMiddleware<RequestLogging>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(LimitBodySize);
+        app.UseCors();
+        return app;
+    }
+
+    private static CorsPolicyBuilder Allow(CorsPolicyBuilder policy, string[] origins) =>
+        origins.Contains("*") ? policy.AllowAnyOrigin() : policy.WithOrigins(origins);
+
+    private static Task LimitBodySize(HttpContext context, RequestDelegate next)
+    {
+        var path = context.Request.Path;
+        long limit = path.StartsWithSegments("/sdk") || path.StartsWithSegments("/ofrep") ? SdkBodyLimit : ManagementBodyLimit;
+
+        if (context.Request.ContentLength > limit)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return Results.Problem(
+                statusCode: StatusCodes.Status413PayloadTooLarge,
+                title: "Request body too large",
+                detail: $"The request body must be at most {limit} bytes.").ExecuteAsync(context);
+        }
+
+        // Bodies without Content-Length (chunked) are cut off by the server at the same limit.
+        var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false })
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+        return next(context);
+    }
+}

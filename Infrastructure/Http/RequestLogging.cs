@@ -1,0 +1,34 @@
+using System.Diagnostics;
+
+namespace FlagService.Infrastructure.Http;
+
+// One structured line per request: method, path, status, duration. Never headers, bodies or query
+// strings, so passwords, tokens and SDK keys stay out of the logs. SDK calls log at Debug only:
+// they are the hot path.
+internal sealed partial class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var path = context.Request.Path;
+        var level = path.StartsWithSegments("/sdk") || path.StartsWithSegments("/ofrep") ? LogLevel.Debug : LogLevel.Information;
+        if (!logger.IsEnabled(level))
+        {
+            await next(context);
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            Log(logger, level, context.Request.Method, path.Value ?? "", context.Response.StatusCode,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    [LoggerMessage(Message = "{Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms")]
+    private static partial void Log(ILogger logger, LogLevel level, string method, string path, int statusCode, double elapsedMs);
+}

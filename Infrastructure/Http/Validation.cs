@@ -1,0 +1,56 @@
+namespace FlagService.Infrastructure.Http;
+
+// Field errors for a 400 ValidationProblem, keyed by the JSON field name.
+public sealed class FieldErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool Any => _errors.Count > 0;
+
+    public FieldErrors Add(string field, string rule)
+    {
+        if (!_errors.TryGetValue(field, out var rules))
+        {
+            _errors[field] = rules = [];
+        }
+        rules.Add(rule);
+        return this;
+    }
+
+    public FieldErrors Merge(IReadOnlyDictionary<string, string[]> other)
+    {
+        foreach (var (field, rules) in other)
+        {
+            foreach (var rule in rules)
+            {
+                Add(field, rule);
+            }
+        }
+        return this;
+    }
+
+    public Dictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+
+    // Trimmed text of min..max characters; required fields must be present.
+    public string? Text(string field, string? value, int min, int max, bool required)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                Add(field, "is required");
+            }
+            return null;
+        }
+        var trimmed = value.Trim();
+        if (trimmed.Length < min)
+        {
+            Add(field, min == 1 ? "must not be empty" : $"must be at least {min} characters");
+        }
+        else if (trimmed.Length > max)
+        {
+            Add(field, $"must be at most {max} characters");
+        }
+        return trimmed;
+    }
+}

@@ -1,0 +1,32 @@
+using FlagService.Features.Auth;
+using FlagService.Features.Health;
+using FlagService.Features.Projects;
+using FlagService.Infrastructure;
+using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Database;
+using FlagService.Infrastructure.Http;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddLegacyEnvironmentVariables();
+builder.AddDatabase();
+builder.AddJwtAuthentication();
+builder.AddHttpConventions();
+builder.AddRateLimits();
+builder.AddApiDocumentation();
+
+var app = builder.Build();
+
+app.UseHttpConventions();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+app.MapApiDocumentation();
+
+app.MapHealth();
+app.MapAuth();
+app.MapProjects();
+
+return await app.RunWithMigrationsAsync();
+
+public partial class Program;

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+
+namespace FlagService.Tests.Infrastructure;
+
+// The real app, in memory, against a real database.
+public sealed class FlagServiceFactory(string connectionString, IReadOnlyDictionary<string, string?>? overrides = null)
+    : WebApplicationFactory<Program>
+{
+    public const string JwtSecret = "test-secret-that-is-at-least-32-bytes-long!";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, config) =>
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = connectionString,
+                ["Jwt:Secret"] = JwtSecret,
+                // Cheap hashes keep the suite fast; PasswordHasherTests cover the production cost.
+                ["PasswordHashing:MemoryKiB"] = "1024",
+                ["PasswordHashing:Iterations"] = "1",
+                ["RateLimiting:AuthPermitLimit"] = "100000",
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            {
+                settings[key] = value;
+            }
+            config.AddInMemoryCollection(settings);
+        });
+    }
+}
+
+// A database and an app for one test class; dropped when the class is done.
+public class AppFixture : IAsyncLifetime
+{
+    private TestDatabase? _database;
+    private FlagServiceFactory? _factory;
+
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("Not initialised.");
+    public FlagServiceFactory Factory => _factory ?? throw new InvalidOperationException("Not initialised.");
+    public string ConnectionString => Database.ConnectionString;
+
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public HttpClient CreateClient() => Factory.CreateClient();
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+        _factory = new FlagServiceFactory(_database.ConnectionString, Settings);
+        _ = _factory.Server; // starts the app, which applies the migrations
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
