@@ -1,4 +1,6 @@
 using FlagService.Features.Auth;
+using FlagService.Features.Evaluation;
+using FlagService.Features.Flags;
 using FlagService.Features.Health;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure;
@@ -14,6 +16,7 @@ builder.AddJwtAuthentication();
 builder.AddHttpConventions();
 builder.AddRateLimits();
 builder.AddApiDocumentation();
+builder.Services.AddSingleton<ProjectChanges>();
 
 var app = builder.Build();
 
@@ -26,6 +29,7 @@ app.MapApiDocumentation();
 app.MapHealth();
 app.MapAuth();
 app.MapProjects();
+app.MapFlags();
 
 return await app.RunWithMigrationsAsync();
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dapper;
 using FlagService.Infrastructure.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
+using FlagService.Features.Evaluation;
 using Npgsql;
 
 namespace FlagService.Features.Projects.RegenerateKey;
@@ -18,11 +19,17 @@ public static class RegenerateKey
         """;
 
     internal static async Task<Results<Ok<ProjectResponse>, NotFound>> HandleAsync(
-        Guid projectId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        Guid projectId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(new CommandDefinition(Sql,
             new { ProjectId = projectId, UserId = user.UserId(), SdkKey = SdkKey.New() }, cancellationToken: ct));
-        return project is null ? TypedResults.NotFound() : TypedResults.Ok(project);
+        if (project is null)
+        {
+            return TypedResults.NotFound();
+        }
+        // The old key must stop working at once: snapshots are found by key.
+        changes.Publish(projectId);
+        return TypedResults.Ok(project);
     }
 }
