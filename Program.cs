@@ -1,6 +1,7 @@
 using FlagService.Features.Auth;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
+using FlagService.Features.Rules;
 using FlagService.Features.Health;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure;
@@ -30,6 +31,7 @@ app.MapHealth();
 app.MapAuth();
 app.MapProjects();
 app.MapFlags();
+app.MapRules();
 
 return await app.RunWithMigrationsAsync();
 

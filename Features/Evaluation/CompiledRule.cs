@@ -1,0 +1,109 @@
+using System.Text.Json;
+
+namespace FlagService.Features.Evaluation;
+
+internal abstract class CompiledRule(Guid id, int rolloutPercentage)
+{
+    public Guid Id { get; } = id;
+
+    public int RolloutPercentage { get; } = rolloutPercentage;
+
+    public abstract bool Matches(in EvaluationContext context);
+
+    // Total by design: a rule row the engine cannot understand never matches rather than failing the
+    // whole project's snapshot (write-time validation keeps such rows out in the first place).
+    public static CompiledRule Compile(RuleDefinition rule)
+    {
+        var rollout = Math.Clamp(rule.RolloutPercentage, 0, 100);
+        var value = rule.RuleValue?.Trim();
+        return rule.RuleType switch
+        {
+            RuleTypes.UserId when !string.IsNullOrEmpty(value) => new UserIdRule(rule.Id, rollout, value),
+            RuleTypes.UserEmail when !string.IsNullOrEmpty(value) =>
+                new UserEmailRule(rule.Id, rollout, value.ToLowerInvariant()),
+            RuleTypes.EmailDomain when !string.IsNullOrEmpty(value) && value != "@" =>
+                new EmailDomainRule(rule.Id, rollout, DomainSuffix(value)),
+            RuleTypes.AttributeMatch => CompileAttributeRule(rule.Id, rollout, rule.ConditionsJson),
+            _ => new NeverRule(rule.Id, rollout),
+        };
+    }
+
+    // The suffix always starts with '@', so "@company.com" cannot match "jo@notcompany.com".
+    private static string DomainSuffix(string value)
+    {
+        var lower = value.ToLowerInvariant();
+        return lower.StartsWith('@') ? lower : "@" + lower;
+    }
+
+    private static CompiledRule CompileAttributeRule(Guid id, int rollout, string? conditionsJson)
+    {
+        if (string.IsNullOrWhiteSpace(conditionsJson))
+        {
+            return new NeverRule(id, rollout);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(conditionsJson);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Array || root.GetArrayLength() == 0)
+            {
+                // An AND over nothing would target everyone; an empty list is treated as broken data.
+                return new NeverRule(id, rollout);
+            }
+
+            var conditions = new CompiledCondition[root.GetArrayLength()];
+            var i = 0;
+            foreach (var condition in root.EnumerateArray())
+            {
+                conditions[i++] = CompiledCondition.Compile(condition);
+            }
+
+            return new AttributeRule(id, rollout, conditions);
+        }
+        catch (JsonException)
+        {
+            return new NeverRule(id, rollout);
+        }
+    }
+
+    private sealed class UserIdRule(Guid id, int rollout, string userId) : CompiledRule(id, rollout)
+    {
+        public override bool Matches(in EvaluationContext context) =>
+            string.Equals(context.UserId, userId, StringComparison.Ordinal);
+    }
+
+    // Trimming a span allocates nothing; the rule side was trimmed and lower-cased once at compile.
+    private sealed class UserEmailRule(Guid id, int rollout, string email) : CompiledRule(id, rollout)
+    {
+        public override bool Matches(in EvaluationContext context) =>
+            context.UserEmail.AsSpan().Trim().Equals(email, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private sealed class EmailDomainRule(Guid id, int rollout, string suffix) : CompiledRule(id, rollout)
+    {
+        public override bool Matches(in EvaluationContext context) =>
+            context.UserEmail.AsSpan().Trim().EndsWith(suffix, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private sealed class AttributeRule(Guid id, int rollout, CompiledCondition[] conditions) : CompiledRule(id, rollout)
+    {
+        public override bool Matches(in EvaluationContext context)
+        {
+            foreach (var condition in conditions)
+            {
+                if (!condition.Matches(in context))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    private sealed class NeverRule(Guid id, int rollout) : CompiledRule(id, rollout)
+    {
+        public override bool Matches(in EvaluationContext context) => false;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
+namespace FlagService.Features.Evaluation;
+
+// murmur3_x86_32 exactly as the reference implementation; SDKs in other languages must reproduce it.
+public static class Murmur3
+{
+    private const uint C1 = 0xcc9e2d51;
+    private const uint C2 = 0x1b873593;
+
+    public static uint Hash32(ReadOnlySpan<byte> data, uint seed = 0)
+    {
+        var h = seed;
+        var blocks = data.Length / 4;
+        for (var i = 0; i < blocks; i++)
+        {
+            var k = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(i * 4, 4));
+            h ^= MixK(k);
+            h = BitOperations.RotateLeft(h, 13);
+            h = (h * 5) + 0xe6546b64;
+        }
+
+        var tail = data[(blocks * 4)..];
+        uint t = 0;
+        switch (tail.Length)
+        {
+            case 3:
+                t ^= (uint)tail[2] << 16;
+                goto case 2;
+            case 2:
+                t ^= (uint)tail[1] << 8;
+                goto case 1;
+            case 1:
+                t ^= tail[0];
+                h ^= MixK(t);
+                break;
+        }
+
+        // Final avalanche (fmix32): spreads similar keys such as user_1, user_2 over all buckets.
+        h ^= (uint)data.Length;
+        h ^= h >> 16;
+        h *= 0x85ebca6b;
+        h ^= h >> 13;
+        h *= 0xc2b2ae35;
+        h ^= h >> 16;
+        return h;
+    }
+
+    private static uint MixK(uint k)
+    {
+        k *= C1;
+        k = BitOperations.RotateLeft(k, 15);
+        return k * C2;
+    }
+}
