@@ -1,7 +1,9 @@
 using FlagService.Features.Auth;
 using FlagService.Features.Evaluation;
+using FlagService.Features.Analytics;
 using FlagService.Features.Flags;
 using FlagService.Features.Rules;
+using FlagService.Features.Sdk;
 using FlagService.Features.Health;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure;
@@ -17,7 +19,7 @@ builder.AddJwtAuthentication();
 builder.AddHttpConventions();
 builder.AddRateLimits();
 builder.AddApiDocumentation();
-builder.Services.AddSingleton<ProjectChanges>();
+builder.AddEvaluation();
 
 var app = builder.Build();
 
@@ -32,6 +34,8 @@ app.MapAuth();
 app.MapProjects();
 app.MapFlags();
 app.MapRules();
+app.MapSdk();
+app.MapAnalytics();
 
 return await app.RunWithMigrationsAsync();
 

@@ -9,12 +9,23 @@ CREATE TABLE flag_evaluation_counts (
     PRIMARY KEY (flag_id, minute, result, reason)
 );
 
--- The latest answer each identifier got for each flag ("what did user X get, and when").
-CREATE TABLE flag_evaluation_latest (
-    flag_id      uuid        NOT NULL REFERENCES feature_flags (id) ON DELETE CASCADE,
-    identifier   text        NOT NULL,
-    result       boolean     NOT NULL,
-    reason       text        NOT NULL,
-    evaluated_at timestamptz NOT NULL,
-    PRIMARY KEY (flag_id, identifier)
+-- The latest answer each identifier got for each flag ("what did user X get, and when"): one row
+-- per project and identifier, so that one evaluate call of N flags is one row to write, holding
+-- {"<flag id>": {"result": true, "reason": "rollout", "at": "2026-01-31T10:00:00.123456Z"}, ...}.
+CREATE TABLE evaluation_latest (
+    project_id uuid        NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    identifier text        NOT NULL,
+    results    jsonb       NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project_id, identifier)
 );
+
+-- Merges two result objects flag by flag, keeping the later answer ("at" is fixed-width UTC text,
+-- so text order is time order). Writes from several instances may arrive out of order.
+CREATE FUNCTION merge_latest_results(old jsonb, new jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(jsonb_object_agg(k,
+               CASE WHEN old -> k IS NULL OR (new -> k ->> 'at') >= (old -> k ->> 'at') THEN new -> k ELSE old -> k END),
+           '{}'::jsonb)
+      FROM (SELECT jsonb_object_keys(old || new) AS k) keys
+$$;

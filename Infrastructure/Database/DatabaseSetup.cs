@@ -14,6 +14,8 @@ public static class DatabaseSetup
         {
             var connectionString = ConnectionString(sp.GetRequiredService<IConfiguration>());
             var dataSource = new NpgsqlDataSourceBuilder(connectionString);
+            // Minutes, hours and days of the analytics are UTC whatever the server's time zone.
+            dataSource.ConnectionStringBuilder.Timezone ??= "UTC";
             dataSource.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return dataSource.Build();
         });

@@ -191,14 +191,19 @@ public sealed class FlagTests(AppFixture app) : IClassFixture<AppFixture>
         await using var db = new NpgsqlConnection(app.ConnectionString);
         await db.ExecuteAsync("INSERT INTO targeting_rules (flag_id, rule_type, rule_value) VALUES (@flagId, 'user_id', 'u')", new { flagId });
         await db.ExecuteAsync("INSERT INTO flag_evaluation_counts VALUES (@flagId, date_trunc('minute', now()), true, 'rollout', 1)", new { flagId });
-        await db.ExecuteAsync("INSERT INTO flag_evaluation_latest VALUES (@flagId, 'u', true, 'rollout', now())", new { flagId });
+        var projectId = Guid.Parse(flag["project_id"]!.GetValue<string>());
+        await db.ExecuteAsync("""
+            INSERT INTO evaluation_latest (project_id, identifier, results)
+            VALUES (@projectId, 'u', jsonb_build_object(@flagId::text, '{"result":true}'::jsonb, 'other', '{"result":false}'::jsonb))
+            """, new { projectId, flagId = flagId.ToString() });
 
         (await client.DeleteAsync($"{flags}/{flagId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
 
         (await db.ExecuteScalarAsync<long>("""
             SELECT (SELECT count(*) FROM targeting_rules WHERE flag_id = @flagId)
                  + (SELECT count(*) FROM flag_evaluation_counts WHERE flag_id = @flagId)
-                 + (SELECT count(*) FROM flag_evaluation_latest WHERE flag_id = @flagId)
             """, new { flagId })).Should().Be(0);
+        (await db.ExecuteScalarAsync<string>("SELECT results::text FROM evaluation_latest WHERE project_id = @projectId", new { projectId }))
+            .Should().Be("""{"other": {"result": false}}""");
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FlagService.Tests.Infrastructure;
 
@@ -9,6 +10,10 @@ public sealed class FlagServiceFactory(string connectionString, IReadOnlyDiction
     : WebApplicationFactory<Program>
 {
     public const string JwtSecret = "test-secret-that-is-at-least-32-bytes-long!";
+
+    // Evaluation tests rely on the LISTEN connection: the app drops its snapshots when it connects.
+    public Task ListeningAsync() =>
+        Services.GetRequiredService<FlagService.Features.Evaluation.ConfigurationListener>().Listening.WaitAsync(TimeSpan.FromSeconds(30));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -24,6 +29,7 @@ public sealed class FlagServiceFactory(string connectionString, IReadOnlyDiction
                 ["PasswordHashing:Iterations"] = "1",
                 ["RateLimiting:AuthPermitLimit"] = "100000",
                 ["Logging:LogLevel:Default"] = "Warning",
+                ["Analytics:FlushIntervalMilliseconds"] = "200",
             };
             foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             {
@@ -46,13 +52,14 @@ public class AppFixture : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
-    public HttpClient CreateClient() => Factory.CreateClient();
+    public virtual HttpClient CreateClient() => Factory.CreateClient();
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
         _factory = new FlagServiceFactory(_database.ConnectionString, Settings);
         _ = _factory.Server; // starts the app, which applies the migrations
+        await _factory.ListeningAsync();
     }
 
     public async Task DisposeAsync()

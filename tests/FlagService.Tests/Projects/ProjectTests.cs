@@ -140,8 +140,8 @@ public sealed class ProjectTests(AppFixture app) : IClassFixture<AppFixture>
             "INSERT INTO flag_evaluation_counts (flag_id, minute, result, reason, count) VALUES (@flagId, date_trunc('minute', now()), true, 'rollout', 3)",
             new { flagId });
         await db.ExecuteAsync(
-            "INSERT INTO flag_evaluation_latest (flag_id, identifier, result, reason, evaluated_at) VALUES (@flagId, 'u1', true, 'rollout', now())",
-            new { flagId });
+            "INSERT INTO evaluation_latest (project_id, identifier, results) VALUES (@projectId, 'u1', '{}')",
+            new { projectId });
 
         (await client.DeleteAsync($"/api/projects/{projectId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
 
@@ -149,8 +149,8 @@ public sealed class ProjectTests(AppFixture app) : IClassFixture<AppFixture>
             SELECT (SELECT count(*) FROM feature_flags WHERE id = @flagId)
                  + (SELECT count(*) FROM targeting_rules WHERE flag_id = @flagId)
                  + (SELECT count(*) FROM flag_evaluation_counts WHERE flag_id = @flagId)
-                 + (SELECT count(*) FROM flag_evaluation_latest WHERE flag_id = @flagId)
-            """, new { flagId });
+                 + (SELECT count(*) FROM evaluation_latest WHERE project_id = @projectId)
+            """, new { flagId, projectId });
         left.Should().Be(0);
     }
 

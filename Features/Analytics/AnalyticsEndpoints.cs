@@ -1,0 +1,18 @@
+using FlagService.Features.Analytics.Evaluations;
+using FlagService.Features.Analytics.Stats;
+using FlagService.Infrastructure.Http;
+
+namespace FlagService.Features.Analytics;
+
+public static class AnalyticsEndpoints
+{
+    public static IEndpointRouteBuilder MapAnalytics(this IEndpointRouteBuilder app)
+    {
+        var analytics = app.MapGroup("/api/projects/{projectId}/flags/{flagId}").WithTags("Analytics")
+            .RequireAuthorization()
+            .RequireCors(CorsSettings.ManagementPolicy);
+        analytics.MapGetFlagStats();
+        analytics.MapGetUserEvaluation();
+        return app;
+    }
+}

@@ -1,0 +1,215 @@
+using System.Text;
+using System.Text.Json;
+using FlagService.Features.Evaluation;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FlagService.Features.Analytics;
+
+// Drains EvaluationRecorder into PostgreSQL every FlushIntervalMilliseconds, one round trip per
+// batch, with additive upserts so that several instances can write the same rows. While the
+// database is unreachable, data waits in memory up to the configured bounds; beyond them it is
+// dropped and counted (and logged). A graceful shutdown flushes what is pending.
+public sealed partial class AnalyticsFlusher(
+    NpgsqlDataSource db, EvaluationRecorder recorder, IOptions<AnalyticsOptions> options, TimeProvider time,
+    ILogger<AnalyticsFlusher> logger) : BackgroundService
+{
+    private const int BatchSize = 5000;
+    private readonly AnalyticsOptions _options = options.Value;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<(Guid Flag, long Minute, int Outcome), long> _pendingCounts = [];
+    private readonly Dictionary<(Guid Project, string Identifier), Dictionary<Guid, (int Outcome, DateTime At)>> _pendingLatest = [];
+    private long _droppedCounts;
+    private long _reportedDrops;
+
+    public long DroppedCounts => Interlocked.Read(ref _droppedCounts);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.FlushIntervalMilliseconds), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushAsync();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await FlushAsync();
+    }
+
+    public async Task FlushAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            Harvest();
+            await WriteCountsAsync();
+            await WriteLatestAsync();
+            ReportDrops();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            LogWriteFailed(logger, e.Message, _pendingCounts.Count, _pendingLatest.Count);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void Harvest()
+    {
+        var minute = EvaluationRecorder.MinuteOf(time.GetUtcNow());
+        foreach (var counters in recorder.AllCounters)
+        {
+            counters.Harvest(minute, (m, outcome, delta) =>
+            {
+                var key = (counters.FlagId, m, outcome);
+                if (_pendingCounts.TryGetValue(key, out var count))
+                {
+                    _pendingCounts[key] = count + delta;
+                }
+                else if (_pendingCounts.Count < _options.MaxPendingCounterRows)
+                {
+                    _pendingCounts[key] = delta;
+                }
+                else
+                {
+                    _droppedCounts += delta;
+                }
+            });
+        }
+
+        foreach (var (key, entry) in recorder.TakeLatest())
+        {
+            var rowKey = (entry.Snapshot.ProjectId, key.Identifier);
+            if (!_pendingLatest.TryGetValue(rowKey, out var flags))
+            {
+                if (_pendingLatest.Count >= _options.MaxPendingIdentifiers)
+                {
+                    recorder.CountDroppedIdentifiers(1);
+                    continue;
+                }
+                _pendingLatest[rowKey] = flags = [];
+            }
+            for (var i = 0; i < entry.Outcomes.Length; i++)
+            {
+                var flagId = entry.Snapshot.FlagIds[entry.FlagIndex < 0 ? i : entry.FlagIndex];
+                if (!flags.TryGetValue(flagId, out var known) || known.At <= entry.At)
+                {
+                    flags[flagId] = (entry.Outcomes[i], entry.At);
+                }
+            }
+        }
+    }
+
+    // Counts of flags deleted meanwhile are dropped by the join instead of failing the batch.
+    private const string CountsSql = """
+        INSERT INTO flag_evaluation_counts (flag_id, minute, result, reason, count)
+        SELECT u.flag_id, u.minute, u.result, u.reason, u.count
+          FROM unnest(@flag_ids, @minutes, @results, @reasons, @counts) AS u(flag_id, minute, result, reason, count)
+          JOIN feature_flags f ON f.id = u.flag_id
+        ON CONFLICT (flag_id, minute, result, reason)
+        DO UPDATE SET count = flag_evaluation_counts.count + EXCLUDED.count
+        """;
+
+    private async Task WriteCountsAsync()
+    {
+        while (_pendingCounts.Count > 0)
+        {
+            var batch = _pendingCounts.Take(BatchSize).ToArray();
+            await using var command = db.CreateCommand(CountsSql);
+            command.CommandTimeout = 10;
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("flag_ids", batch.Select(b => b.Key.Flag).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<DateTime[]>("minutes",
+                batch.Select(b => new DateTime(b.Key.Minute * TimeSpan.TicksPerMinute, DateTimeKind.Utc)).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<bool[]>("results", batch.Select(b => FlagCounters.Decode(b.Key.Outcome).Result).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("reasons",
+                batch.Select(b => FlagCounters.Decode(b.Key.Outcome).Reason.ToWire()).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<long[]>("counts", batch.Select(b => b.Value).ToArray()));
+            await command.ExecuteNonQueryAsync();
+            foreach (var (key, _) in batch)
+            {
+                _pendingCounts.Remove(key);
+            }
+        }
+    }
+
+    // merge_latest_results keeps, flag by flag, whichever answer is newer (Migrations/0003).
+    private const string LatestSql = """
+        INSERT INTO evaluation_latest (project_id, identifier, results)
+        SELECT u.project_id, u.identifier, u.results
+          FROM unnest(@project_ids, @identifiers, @results) AS u(project_id, identifier, results)
+          JOIN projects p ON p.id = u.project_id
+        ON CONFLICT (project_id, identifier)
+        DO UPDATE SET results = merge_latest_results(evaluation_latest.results, EXCLUDED.results), updated_at = now()
+        """;
+
+    private async Task WriteLatestAsync()
+    {
+        while (_pendingLatest.Count > 0)
+        {
+            var batch = _pendingLatest.Take(BatchSize).ToArray();
+            await using var command = db.CreateCommand(LatestSql);
+            command.CommandTimeout = 10;
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("project_ids", batch.Select(b => b.Key.Project).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("identifiers", batch.Select(b => b.Key.Identifier).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter("results", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            {
+                Value = batch.Select(b => ResultsJson(b.Value)).ToArray(),
+            });
+            await command.ExecuteNonQueryAsync();
+            foreach (var (key, _) in batch)
+            {
+                _pendingLatest.Remove(key);
+            }
+        }
+    }
+
+    // {"<flag id>": {"result": true, "reason": "rollout", "at": "2026-01-31T10:00:00.123456Z"}}
+    internal static string ResultsJson(Dictionary<Guid, (int Outcome, DateTime At)> flags)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var (flagId, (outcome, at)) in flags)
+            {
+                var (result, reason) = FlagCounters.Decode(outcome);
+                json.WriteStartObject(flagId.ToString());
+                json.WriteBoolean("result", result);
+                json.WriteString("reason", reason.ToWire());
+                // Fixed width, so that text order is time order in merge_latest_results.
+                json.WriteString("at", at.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private void ReportDrops()
+    {
+        var drops = _droppedCounts + recorder.DroppedIdentifiers;
+        if (drops != _reportedDrops)
+        {
+            LogDropped(logger, _droppedCounts, recorder.DroppedIdentifiers);
+            _reportedDrops = drops;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Analytics write failed ({Reason}); keeping {CounterRows} counter rows and {Identifiers} identifiers in memory")]
+    private static partial void LogWriteFailed(ILogger logger, string reason, int counterRows, int identifiers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Analytics memory bounds reached: {DroppedCounts} evaluations not counted, {DroppedIdentifiers} latest results not recorded so far")]
+    private static partial void LogDropped(ILogger logger, long droppedCounts, long droppedIdentifiers);
+}

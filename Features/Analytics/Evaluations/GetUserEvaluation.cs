@@ -1,0 +1,59 @@
+using System.Security.Claims;
+using Dapper;
+using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace FlagService.Features.Analytics.Evaluations;
+
+public static class GetUserEvaluation
+{
+    public sealed record UserEvaluationResponse(
+        Guid FlagId, string FlagKey, string Identifier, bool Enabled, string Reason, DateTime EvaluatedAt);
+
+    private sealed record Row(Guid FlagId, string FlagKey, bool? Result, string? Reason, DateTime? EvaluatedAt);
+
+    public static RouteHandlerBuilder MapGetUserEvaluation(this IEndpointRouteBuilder flags) =>
+        flags.MapGet("/evaluations", HandleAsync).WithName(nameof(GetUserEvaluation));
+
+    // `user` is the evaluation identifier: the user_id, or else the lower-cased email.
+    private const string Sql = """
+        SELECT f.id AS flag_id, f.key AS flag_key,
+               (l.results -> f.id::text ->> 'result')::boolean AS result,
+               l.results -> f.id::text ->> 'reason' AS reason,
+               (l.results -> f.id::text ->> 'at')::timestamptz AS evaluated_at
+          FROM feature_flags f
+          JOIN projects p ON p.id = f.project_id
+          LEFT JOIN evaluation_latest l ON l.project_id = f.project_id AND l.identifier = @User
+         WHERE f.id = @FlagId AND f.project_id = @ProjectId AND p.created_by = @UserId
+        """;
+
+    internal static async Task<Results<Ok<UserEvaluationResponse>, NotFound, ProblemHttpResult, ValidationProblem>> HandleAsync(
+        Guid projectId, Guid flagId, string? user, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var identifier = errors.Text("user", user, 1, 1024, required: true);
+        if (errors.Any)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Sql, new
+        {
+            ProjectId = projectId, FlagId = flagId, UserId = principal.UserId(), User = identifier,
+        }, cancellationToken: ct));
+        if (row is null)
+        {
+            return TypedResults.NotFound();
+        }
+        if (row.Result is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not evaluated",
+                detail: $"The flag has not been evaluated for '{identifier}' (or the evaluation has not been flushed yet).");
+        }
+        return TypedResults.Ok(new UserEvaluationResponse(row.FlagId, row.FlagKey, identifier!, row.Result.Value, row.Reason!,
+            DateTime.SpecifyKind(row.EvaluatedAt!.Value, DateTimeKind.Utc)));
+    }
+}

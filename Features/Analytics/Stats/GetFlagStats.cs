@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json.Serialization;
+using Dapper;
+using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace FlagService.Features.Analytics.Stats;
+
+public static class GetFlagStats
+{
+    public const int MaxBuckets = 10_000;
+    private static readonly string[] Intervals = ["minute", "hour", "day"];
+
+    public sealed record Counts(
+        long Total, [property: JsonPropertyName("true")] long True, [property: JsonPropertyName("false")] long False,
+        Dictionary<string, long> ByReason);
+
+    public sealed record Bucket(DateTime Start, long Total, [property: JsonPropertyName("true")] long True,
+        [property: JsonPropertyName("false")] long False, Dictionary<string, long> ByReason);
+
+    public sealed record StatsResponse(Guid FlagId, DateTime From, DateTime To, string Interval, Counts Totals, Bucket[] Buckets);
+
+    private sealed record Row(DateTime Start, bool? Result, string? Reason, long Count);
+
+    public static RouteHandlerBuilder MapGetFlagStats(this IEndpointRouteBuilder flags) =>
+        flags.MapGet("/stats", HandleAsync).WithName(nameof(GetFlagStats));
+
+    // Dense buckets (empty ones included) from `from` to `to`, in UTC.
+    private const string Sql = """
+        SELECT EXISTS (SELECT 1 FROM feature_flags f JOIN projects p ON p.id = f.project_id
+                        WHERE f.id = @FlagId AND f.project_id = @ProjectId AND p.created_by = @UserId);
+        WITH buckets AS (
+            SELECT generate_series(date_trunc(@Interval, @From, 'UTC'), @To - interval '1 microsecond',
+                                   ('1 ' || @Interval)::interval) AS start)
+        SELECT b.start, c.result, c.reason, COALESCE(sum(c.count), 0)::bigint AS count
+          FROM buckets b
+          LEFT JOIN flag_evaluation_counts c
+            ON c.flag_id = @FlagId AND c.minute >= @From AND c.minute < @To
+           AND date_trunc(@Interval, c.minute, 'UTC') = b.start
+         GROUP BY b.start, c.result, c.reason
+         ORDER BY b.start;
+        """;
+
+    internal static async Task<Results<Ok<StatsResponse>, NotFound, ValidationProblem>> HandleAsync(
+        Guid projectId, Guid flagId, string? from, string? to, string? interval, ClaimsPrincipal user,
+        NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        interval ??= "hour";
+        if (!Intervals.Contains(interval))
+        {
+            errors.Add("interval", "must be one of: minute, hour, day");
+        }
+        var end = Instant(errors, "to", to) ?? time.GetUtcNow().UtcDateTime;
+        var start = Instant(errors, "from", from) ?? end.AddDays(-1);
+        // Counts are kept per minute: the range is widened to whole minutes.
+        start = new DateTime(start.Ticks - start.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+        end = new DateTime(end.Ticks + (TimeSpan.TicksPerMinute - end.Ticks % TimeSpan.TicksPerMinute) % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+        if (!errors.Any && start >= end)
+        {
+            errors.Add("from", "must be before to");
+        }
+        if (!errors.Any && (end - start) / Step(interval) > MaxBuckets)
+        {
+            errors.Add("interval", $"gives more than {MaxBuckets} buckets for this range: choose a coarser interval or a shorter range");
+        }
+        if (errors.Any)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, new
+        {
+            ProjectId = projectId, FlagId = flagId, UserId = user.UserId(), Interval = interval, From = start, To = end,
+        }, cancellationToken: ct));
+        if (!await results.ReadSingleAsync<bool>())
+        {
+            return TypedResults.NotFound();
+        }
+        var rows = await results.ReadAsync<Row>();
+
+        var buckets = rows.GroupBy(r => r.Start).Select(g => Sum(g.Key, g)).ToArray();
+        var totals = Sum(start, buckets.SelectMany(b => b.ByReason.Select(r => new Row(b.Start, null, r.Key, r.Value)))
+            .Concat(buckets.Select(b => new Row(b.Start, true, null, b.True)))
+            .Concat(buckets.Select(b => new Row(b.Start, false, null, b.False))));
+        return TypedResults.Ok(new StatsResponse(flagId, start, end, interval,
+            new Counts(totals.True + totals.False, totals.True, totals.False, totals.ByReason), buckets));
+    }
+
+    // Rows with a result add to true/false; rows with a reason add to by_reason (totals pass each once).
+    private static Bucket Sum(DateTime start, IEnumerable<Row> rows)
+    {
+        long yes = 0, no = 0;
+        var byReason = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var row in rows.Where(r => r.Count > 0))
+        {
+            if (row.Result == true) { yes += row.Count; }
+            if (row.Result == false) { no += row.Count; }
+            if (row.Reason is not null) { byReason[row.Reason] = byReason.GetValueOrDefault(row.Reason) + row.Count; }
+        }
+        return new Bucket(DateTime.SpecifyKind(start, DateTimeKind.Utc), yes + no, yes, no, byReason);
+    }
+
+    private static TimeSpan Step(string interval) => interval switch
+    {
+        "minute" => TimeSpan.FromMinutes(1),
+        "hour" => TimeSpan.FromHours(1),
+        _ => TimeSpan.FromDays(1),
+    };
+
+    private static DateTime? Instant(FieldErrors errors, string field, string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            return parsed.UtcDateTime;
+        }
+        errors.Add(field, "must be an RFC 3339 timestamp such as 2026-01-31T10:00:00Z");
+        return null;
+    }
+}

@@ -1,0 +1,21 @@
+using FlagService.Features.Analytics;
+
+namespace FlagService.Features.Evaluation;
+
+public static class EvaluationSetup
+{
+    public static WebApplicationBuilder AddEvaluation(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptionsWithValidateOnStart<AnalyticsOptions>()
+            .BindConfiguration(AnalyticsOptions.SectionName)
+            .ValidateDataAnnotations();
+        builder.Services.AddSingleton<ProjectChanges>();
+        builder.Services.AddSingleton<EvaluationRecorder>();
+        builder.Services.AddSingleton<SnapshotStore>();
+        builder.Services.AddSingleton<ConfigurationListener>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigurationListener>());
+        builder.Services.AddSingleton<AnalyticsFlusher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AnalyticsFlusher>());
+        return builder;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using FlagService.Tests.Infrastructure;
+
+namespace FlagService.Tests.Sdk;
+
+// Two instances of the service on one database: what one changes, the other must stop serving
+// within a second (LISTEN/NOTIFY), with nothing but the database between them.
+public sealed class InstancesTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task Toggle_through_instance_A_is_seen_by_instance_B_within_a_second()
+    {
+        await using var instanceB = new FlagServiceFactory(app.ConnectionString);
+        var clientB = instanceB.CreateClient();
+        await instanceB.ListeningAsync();
+        var sdk = await SdkScenario.CreateAsync(app);
+        var flag = await sdk.CreateFlagAsync("shared", rollout: 100);
+        (await sdk.EvaluateAsync(clientB))["shared"]!["enabled"]!.GetValue<bool>().Should().BeTrue("B has the project in memory now");
+
+        (await sdk.Owner.PostAsync($"{sdk.Flags}/{flag}/toggle", null)).EnsureSuccessStatusCode();
+
+        (await SdkScenario.EventuallyAsync(async () =>
+            !(await sdk.EvaluateAsync(clientB))["shared"]!["enabled"]!.GetValue<bool>(), TimeSpan.FromSeconds(1)))
+            .Should().BeTrue("instance B must drop its snapshot when A's change is announced");
+    }
+
+    [Fact]
+    public async Task Deleted_project_and_regenerated_key_stop_working_on_B_within_a_second()
+    {
+        await using var instanceB = new FlagServiceFactory(app.ConnectionString);
+        var clientB = instanceB.CreateClient();
+        await instanceB.ListeningAsync();
+        var rotated = await SdkScenario.CreateAsync(app);
+        var deleted = await SdkScenario.CreateAsync(app);
+        await rotated.EvaluateAsync(clientB);
+        await deleted.EvaluateAsync(clientB);
+        var oldKey = rotated.SdkKey;
+
+        (await rotated.Owner.PostAsync($"/api/projects/{rotated.ProjectId}/regenerate-key", null)).EnsureSuccessStatusCode();
+        (await deleted.Owner.DeleteAsync($"/api/projects/{deleted.ProjectId}")).EnsureSuccessStatusCode();
+
+        (await SdkScenario.EventuallyAsync(async () =>
+            (await rotated.EvaluateRawAsync(clientB, null, oldKey)).StatusCode == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(1)))
+            .Should().BeTrue();
+        (await SdkScenario.EventuallyAsync(async () =>
+            (await deleted.EvaluateRawAsync(clientB, null)).StatusCode == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(1)))
+            .Should().BeTrue();
+    }
+}
