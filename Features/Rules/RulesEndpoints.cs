@@ -9,7 +9,7 @@ using FlagService.Infrastructure.Http;
 namespace FlagService.Features.Rules;
 
 public sealed record RuleResponse(
-    Guid Id, Guid FlagId, string RuleType, string? RuleValue, JsonElement? Conditions, int RolloutPercentage,
+    Guid Id, Guid FlagId, string RuleType, string? RuleValue, Conditions? Conditions, int RolloutPercentage,
     bool Enabled, int Priority, DateTime CreatedAt, DateTime UpdatedAt);
 
 // The database row: conditions arrive as jsonb text and leave as JSON.
@@ -18,7 +18,7 @@ public sealed record RuleRow(
     bool Enabled, int Priority, DateTime CreatedAt, DateTime UpdatedAt)
 {
     public RuleResponse ToResponse() => new(Id, FlagId, RuleType, RuleValue,
-        Conditions is null ? null : JsonDocument.Parse(Conditions).RootElement.Clone(),
+        Conditions is null ? null : new Conditions(JsonDocument.Parse(Conditions).RootElement.Clone()),
         RolloutPercentage, Enabled, Priority, CreatedAt, UpdatedAt);
 }
 

@@ -37,6 +37,19 @@ public static class ApiDocumentation
                 return Task.CompletedTask;
             });
 
+            // `conditions` is bound as raw JSON (validated field by field into errors that name the
+            // condition), so its shape is described here.
+            o.AddSchemaTransformer((schema, context, _) =>
+            {
+                if (context.JsonTypeInfo.Type == typeof(FlagService.Features.Rules.Conditions))
+                {
+                    schema.Type = JsonSchemaType.Array;
+                    schema.Description = "attribute_match rules only: every condition must match (AND).";
+                    schema.Items = ConditionSchema();
+                }
+                return Task.CompletedTask;
+            });
+
             // Operations that require a JWT say so; SDK operations declare their key themselves.
             o.AddOperationTransformer((operation, context, _) =>
             {
@@ -57,6 +70,33 @@ public static class ApiDocumentation
         });
         return builder;
     }
+
+    private static OpenApiSchema ConditionSchema() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Required = new HashSet<string> { "attribute", "operator" },
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["attribute"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Description = "A key of custom_attributes, or user_id / user_email.",
+            },
+            ["operator"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Enum = [.. FlagService.Features.Evaluation.ConditionOperators.Names.Select(n => (System.Text.Json.Nodes.JsonNode)n!)],
+            },
+            ["values"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                Description = "1 to 1000 strings or numbers; none for exists.",
+                Items = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Number | JsonSchemaType.Boolean },
+            },
+            ["negate"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = false },
+            ["ignore_case"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = false },
+        },
+    };
 
     public static WebApplication MapApiDocumentation(this WebApplication app)
     {

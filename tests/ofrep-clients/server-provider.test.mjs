@@ -1,11 +1,11 @@
 // The server-side OpenFeature SDK with the OFREP provider: one POST /ofrep/v1/evaluate/flags/{key}
 // per evaluation, with the context of the call.
-import { describe, test, before, after } from 'node:test';
+import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { OpenFeature, ErrorCode, StandardResolutionReasons } from '@openfeature/server-sdk';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
-import { BASE_URL, sdkEvaluate, latestEvaluation, eventually, bucket, findIdentifier } from './support/flagservice.mjs';
+import { BASE_URL, sdkEvaluate, latestEvaluation, eventually, bucket, findIdentifier, once } from './support/flagservice.mjs';
 import { setUpProject } from './support/project.mjs';
 
 let fx; // the project fixture
@@ -16,13 +16,15 @@ function useProvider(domain, headers) {
   return OpenFeature.setProviderAndWait(domain, new OFREPProvider({ baseUrl: BASE_URL, headers }));
 }
 
-before(async () => {
+// Set up on first use, so that a failure (say, no service at FLAGSERVICE_URL) fails every test.
+const ready = once(async () => {
   fx = await setUpProject('server');
   await useProvider('bearer', [['Authorization', `Bearer ${fx.sdkKey}`]]);
   await useProvider('api-key', [['X-API-Key', fx.sdkKey]]);
   client = OpenFeature.getClient('bearer');
   apiKeyClient = OpenFeature.getClient('api-key');
 });
+const it = (name, fn) => test(name, async () => fn(await ready()));
 
 after(async () => {
   await OpenFeature.close();
@@ -47,19 +49,19 @@ function assertDefaulted(details, { defaultValue, errorCode }) {
 }
 
 describe('server SDK + @openfeature/ofrep-provider', () => {
-  test('DISABLED: a disabled flag is false with variant off, even for a user a rule matches', async () => {
+  it('DISABLED: a disabled flag is false with variant off, even for a user a rule matches', async () => {
     const details = await client.getBooleanDetails('off_flag', true, { targetingKey: 'vip-user' });
     assertResolved(details, { value: false, reason: 'DISABLED' });
     assert.equal(await client.getBooleanValue('off_flag', true, { targetingKey: 'someone' }), false);
   });
 
-  test('STATIC: enabled at 100 % (or 0 %) with no rules cannot vary, and needs no targetingKey', async () => {
+  it('STATIC: enabled at 100 % (or 0 %) with no rules cannot vary, and needs no targetingKey', async () => {
     assertResolved(await client.getBooleanDetails('static_on', false, { targetingKey: 'anyone' }), { value: true, reason: 'STATIC' });
     assertResolved(await client.getBooleanDetails('static_on', false, {}), { value: true, reason: 'STATIC' });
     assertResolved(await client.getBooleanDetails('static_off', true, {}), { value: false, reason: 'STATIC' });
   });
 
-  test('TARGETING_MATCH: a user_id rule matches the targetingKey', async () => {
+  it('TARGETING_MATCH: a user_id rule matches the targetingKey', async () => {
     assertResolved(await client.getBooleanDetails('by_user', false, { targetingKey: 'vip-user' }), { value: true, reason: 'TARGETING_MATCH' });
     const other = await client.getBooleanDetails('by_user', true, { targetingKey: 'VIP-USER' }); // case-sensitive
     assert.equal(other.errorCode, undefined);
@@ -67,7 +69,7 @@ describe('server SDK + @openfeature/ofrep-provider', () => {
     assert.notEqual(other.reason, 'TARGETING_MATCH');
   });
 
-  test('TARGETING_MATCH: user_email and email_domain rules match the `email` attribute', async () => {
+  it('TARGETING_MATCH: user_email and email_domain rules match the `email` attribute', async () => {
     assertResolved(await client.getBooleanDetails('by_email', false, { targetingKey: 'u-1', email: 'Alice@Example.com' }), {
       value: true,
       reason: 'TARGETING_MATCH',
@@ -80,7 +82,7 @@ describe('server SDK + @openfeature/ofrep-provider', () => {
     assert.equal(await client.getBooleanValue('by_domain', true, { targetingKey: 'u-2', email: 'jo@notcompany.com' }), false);
   });
 
-  test('TARGETING_MATCH: an attribute_match rule reads other context attributes as custom attributes', async () => {
+  it('TARGETING_MATCH: an attribute_match rule reads other context attributes as custom attributes', async () => {
     assertResolved(await client.getBooleanDetails('by_plan', false, { targetingKey: 'u-3', plan: 'pro' }), { value: true, reason: 'TARGETING_MATCH' });
     assertResolved(await client.getBooleanDetails('by_plan', false, { targetingKey: 'u-3', plan: 'enterprise' }), {
       value: true,
@@ -89,7 +91,7 @@ describe('server SDK + @openfeature/ofrep-provider', () => {
     assert.equal(await client.getBooleanValue('by_plan', true, { targetingKey: 'u-3', plan: 'free' }), false);
   });
 
-  test('SPLIT: a 50 % rollout agrees with the bucketing and with /sdk/v1/evaluate for every user', async () => {
+  it('SPLIT: a 50 % rollout agrees with the bucketing and with /sdk/v1/evaluate for every user', async () => {
     const inside = findIdentifier('split_half', 'split-user', (b) => b < 50);
     const outside = findIdentifier('split_half', 'split-user', (b) => b >= 50);
     assertResolved(await client.getBooleanDetails('split_half', false, { targetingKey: inside }), { value: true, reason: 'SPLIT' });
@@ -106,14 +108,14 @@ describe('server SDK + @openfeature/ofrep-provider', () => {
     }
   });
 
-  test('SPLIT: without a targetingKey the email is the identifier', async () => {
+  it('SPLIT: without a targetingKey the email is the identifier', async () => {
     const details = await client.getBooleanDetails('split_half', false, { email: 'Bob@Example.com' });
     const sdk = (await sdkEvaluate(fx.sdkKey, { user_email: 'Bob@Example.com' })).split_half;
     assertResolved(details, { value: sdk.enabled, reason: 'SPLIT' });
     assert.equal(details.value, bucket('split_half', 'bob@example.com') < 50);
   });
 
-  test('TARGETING_KEY_MISSING: a rollout with no targetingKey (and no email) gives the caller its default', async () => {
+  it('TARGETING_KEY_MISSING: a rollout with no targetingKey (and no email) gives the caller its default', async () => {
     assertDefaulted(await client.getBooleanDetails('split_half', true, {}), { defaultValue: true, errorCode: ErrorCode.TARGETING_KEY_MISSING });
     assertDefaulted(await client.getBooleanDetails('split_half', false, { plan: 'pro' }), {
       defaultValue: false,
@@ -121,7 +123,7 @@ describe('server SDK + @openfeature/ofrep-provider', () => {
     });
   });
 
-  test('FLAG_NOT_FOUND: an unknown flag gives the caller its default', async () => {
+  it('FLAG_NOT_FOUND: an unknown flag gives the caller its default', async () => {
     assertDefaulted(await client.getBooleanDetails('no_such_flag', true, { targetingKey: 'u' }), { defaultValue: true, errorCode: ErrorCode.FLAG_NOT_FOUND });
     assertDefaulted(await client.getBooleanDetails('no_such_flag', false, { targetingKey: 'u' }), {
       defaultValue: false,
@@ -130,24 +132,26 @@ describe('server SDK + @openfeature/ofrep-provider', () => {
     assert.equal(await client.getBooleanValue('no_such_flag', true), true);
   });
 
-  test('FLAG_NOT_FOUND: a key that no flag can have (spaces, capitals, too long) is just not found', async () => {
+  it('FLAG_NOT_FOUND: a key that no flag can have (spaces, capitals, too long) is just not found', async () => {
     for (const key of ['Not A Valid Key!', 'UPPER_CASE', 'x'.repeat(65)]) {
       assertDefaulted(await client.getBooleanDetails(key, true, { targetingKey: 'u' }), { defaultValue: true, errorCode: ErrorCode.FLAG_NOT_FOUND });
     }
   });
 
-  test('TYPE_MISMATCH: the value is a JSON boolean, so asking for a string gives the default', async () => {
+  it('TYPE_MISMATCH: the value is a JSON boolean, so asking for a string gives the default', async () => {
     const details = await client.getStringDetails('static_on', 'fallback', { targetingKey: 'u' });
     assert.equal(details.errorCode, ErrorCode.TYPE_MISMATCH);
     assert.equal(details.value, 'fallback');
   });
 
-  test('the SDK key also works as X-API-Key', async () => {
+  it('the SDK key also works as X-API-Key', async () => {
     assertResolved(await apiKeyClient.getBooleanDetails('by_user', false, { targetingKey: 'vip-user' }), { value: true, reason: 'TARGETING_MATCH' });
     assertResolved(await apiKeyClient.getBooleanDetails('off_flag', true, { targetingKey: 'vip-user' }), { value: false, reason: 'DISABLED' });
   });
 
-  test('a bad or missing SDK key: 401, which this provider reports as GENERAL with the default', async () => {
+  it('a bad or missing SDK key: 401, which this provider reports as GENERAL with the default', async () => {
+    // The right key works (so GENERAL below comes from the 401, not from a missing endpoint).
+    assertResolved(await client.getBooleanDetails('static_on', false, { targetingKey: 'u' }), { value: true, reason: 'STATIC' });
     const wrongKey = `sdk_${randomBytes(16).toString('hex')}`;
     await useProvider('wrong-bearer', [['Authorization', `Bearer ${wrongKey}`]]);
     await useProvider('wrong-api-key', [['X-API-Key', wrongKey]]);
@@ -158,7 +162,7 @@ describe('server SDK + @openfeature/ofrep-provider', () => {
     }
   });
 
-  test('OFREP evaluations are counted in the analytics, like /sdk/v1/evaluate', async () => {
+  it('OFREP evaluations are counted in the analytics, like /sdk/v1/evaluate', async () => {
     const user = `analytics-${randomBytes(4).toString('hex')}`;
     assert.equal(await client.getBooleanValue('static_on', false, { targetingKey: user }), true);
     const latest = await eventually(() => latestEvaluation(fx.projectId, fx.flagId('static_on'), user), {

@@ -1,12 +1,12 @@
 // The web (static-context) OpenFeature SDK with the OFREP web provider: one
 // POST /ofrep/v1/evaluate/flags per context (and per poll), evaluations answered from that result.
 // Each scenario uses its own domain, so its own provider instance and context.
-import { describe, test, before, after } from 'node:test';
+import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { OpenFeature, ErrorCode, StandardResolutionReasons, ProviderEvents, ProviderStatus } from '@openfeature/web-sdk';
 import { OFREPWebProvider } from '@openfeature/ofrep-web-provider';
-import { BASE_URL, sdkEvaluate, toggleFlag, eventually, findIdentifier } from './support/flagservice.mjs';
+import { BASE_URL, sdkEvaluate, toggleFlag, eventually, findIdentifier, once } from './support/flagservice.mjs';
 import { setUpProject, ALL_KEYS } from './support/project.mjs';
 
 const POLL_MS = 250;
@@ -43,9 +43,11 @@ function assertDefaulted(details, { defaultValue, errorCode }) {
   assert.equal(details.reason, StandardResolutionReasons.ERROR);
 }
 
-before(async () => {
+// Set up on first use, so that a failure (say, no service at FLAGSERVICE_URL) fails every test.
+const ready = once(async () => {
   fx = await setUpProject('web');
 });
+const it = (name, fn) => test(name, async () => fn(await ready()));
 
 after(async () => {
   await OpenFeature.close();
@@ -53,7 +55,7 @@ after(async () => {
 });
 
 describe('web SDK + @openfeature/ofrep-web-provider', () => {
-  test('one bulk evaluation serves every path: DISABLED, STATIC, TARGETING_MATCH', async () => {
+  it('one bulk evaluation serves every path: DISABLED, STATIC, TARGETING_MATCH', async () => {
     const client = await start('vip', { targetingKey: 'vip-user', email: 'Alice@Example.com', plan: 'pro' });
     assert.equal(client.providerStatus, ProviderStatus.READY);
     assertResolved(client.getBooleanDetails('off_flag', true), { value: false, reason: 'DISABLED' });
@@ -69,7 +71,7 @@ describe('web SDK + @openfeature/ofrep-web-provider', () => {
     }
   });
 
-  test('a context change with the same targetingKey re-evaluates (the ETag depends on the context)', async () => {
+  it('a context change with the same targetingKey re-evaluates (the ETag depends on the context)', async () => {
     // The provider keeps its ETag while the targetingKey stays the same and sends it as If-None-Match
     // with the new context: a 304 here would leave the old answers in place.
     const client = await start('same-key', { targetingKey: 'ctx-user', email: 'alice@example.com', plan: 'pro' });
@@ -85,7 +87,7 @@ describe('web SDK + @openfeature/ofrep-web-provider', () => {
     assertResolved(client.getBooleanDetails('by_domain', false), { value: true, reason: 'TARGETING_MATCH' });
   });
 
-  test('SPLIT: the 50 % rollout agrees with /sdk/v1/evaluate as the user changes', async () => {
+  it('SPLIT: the 50 % rollout agrees with /sdk/v1/evaluate as the user changes', async () => {
     const inside = findIdentifier('split_half', 'web-user', (b) => b < 50);
     const outside = findIdentifier('split_half', 'web-user', (b) => b >= 50);
     const client = await start('split', { targetingKey: inside });
@@ -101,7 +103,7 @@ describe('web SDK + @openfeature/ofrep-web-provider', () => {
     }
   });
 
-  test('TARGETING_KEY_MISSING: only the rollout flag fails; the rest of the bulk answer is usable', async () => {
+  it('TARGETING_KEY_MISSING: only the rollout flag fails; the rest of the bulk answer is usable', async () => {
     const client = await start('anonymous', { plan: 'pro' });
     assert.equal(client.providerStatus, ProviderStatus.READY);
     assertDefaulted(client.getBooleanDetails('split_half', true), { defaultValue: true, errorCode: ErrorCode.TARGETING_KEY_MISSING });
@@ -110,26 +112,26 @@ describe('web SDK + @openfeature/ofrep-web-provider', () => {
     assertResolved(client.getBooleanDetails('by_plan', false), { value: true, reason: 'TARGETING_MATCH' });
   });
 
-  test('FLAG_NOT_FOUND: a flag missing from the bulk answer gives the caller its default', async () => {
+  it('FLAG_NOT_FOUND: a flag missing from the bulk answer gives the caller its default', async () => {
     const client = await start('not-found', { targetingKey: 'nf-user' });
     assertDefaulted(client.getBooleanDetails('no_such_flag', true), { defaultValue: true, errorCode: ErrorCode.FLAG_NOT_FOUND });
     assertDefaulted(client.getBooleanDetails('Not A Valid Key!', false), { defaultValue: false, errorCode: ErrorCode.FLAG_NOT_FOUND });
     assert.equal(client.getBooleanValue('no_such_flag', true), true);
   });
 
-  test('TYPE_MISMATCH: values are JSON booleans', async () => {
+  it('TYPE_MISMATCH: values are JSON booleans', async () => {
     const client = await start('types', { targetingKey: 'type-user' });
     const details = client.getStringDetails('static_on', 'fallback');
     assert.equal(details.errorCode, ErrorCode.TYPE_MISMATCH);
     assert.equal(details.value, 'fallback');
   });
 
-  test('the SDK key also works as Authorization: Bearer', async () => {
+  it('the SDK key also works as Authorization: Bearer', async () => {
     const client = await start('bearer', { targetingKey: 'vip-user' }, { headers: [['Authorization', `Bearer ${fx.sdkKey}`]] });
     assertResolved(client.getBooleanDetails('by_user', false), { value: true, reason: 'TARGETING_MATCH' });
   });
 
-  test('a bad SDK key: 401 at start makes the provider FATAL and every evaluation returns the default', async () => {
+  it('a bad SDK key: 401 at start makes the provider FATAL and every evaluation returns the default', async () => {
     const wrongKey = `sdk_${randomBytes(16).toString('hex')}`;
     await assert.rejects(OpenFeature.setProviderAndWait('bad-key', provider({ headers: [['X-API-Key', wrongKey]] }), { targetingKey: 'u' }));
     const client = OpenFeature.getClient('bad-key');
@@ -138,7 +140,7 @@ describe('web SDK + @openfeature/ofrep-web-provider', () => {
     assertDefaulted(client.getBooleanDetails('static_on', true), { defaultValue: true, errorCode: ErrorCode.PROVIDER_FATAL });
   });
 
-  test('a toggle through the management API reaches the provider on its next poll', async () => {
+  it('a toggle through the management API reaches the provider on its next poll', async () => {
     const client = await start('polling', { targetingKey: 'poll-user' }, { pollInterval: POLL_MS });
     assertResolved(client.getBooleanDetails('kill_switch', false), { value: true, reason: 'STATIC' });
 

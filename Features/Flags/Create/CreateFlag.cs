@@ -11,7 +11,8 @@ namespace FlagService.Features.Flags.Create;
 
 public static class CreateFlag
 {
-    public sealed record CreateFlagRequest(string? Name, string? Key, string? Description, bool? Enabled, int? RolloutPercentage);
+    public sealed record CreateFlagRequest(
+        string? Name, string? Key, string? Description = null, bool? Enabled = null, int? RolloutPercentage = null);
 
     public static RouteHandlerBuilder MapCreateFlag(this IEndpointRouteBuilder flags) =>
         flags.MapPost("/", HandleAsync).WithName(nameof(CreateFlag));

@@ -12,7 +12,8 @@ namespace FlagService.Features.Flags.Update;
 public static class UpdateFlag
 {
     // Omitted or null fields keep their value. `key` may be sent but must equal the current key.
-    public sealed record UpdateFlagRequest(string? Name, string? Key, string? Description, bool? Enabled, int? RolloutPercentage);
+    public sealed record UpdateFlagRequest(
+        string? Name = null, string? Key = null, string? Description = null, bool? Enabled = null, int? RolloutPercentage = null);
 
     public static RouteHandlerBuilder MapUpdateFlag(this IEndpointRouteBuilder flags) =>
         flags.MapPut("/{flagId}", HandleAsync).WithName(nameof(UpdateFlag));

@@ -9,7 +9,7 @@ namespace FlagService.Features.Projects.Create;
 
 public static class CreateProject
 {
-    public sealed record CreateProjectRequest(string? Name, string? Description);
+    public sealed record CreateProjectRequest(string? Name, string? Description = null);
 
     public static RouteHandlerBuilder MapCreateProject(this IEndpointRouteBuilder projects) =>
         projects.MapPost("/", HandleAsync).WithName(nameof(CreateProject));

@@ -10,7 +10,7 @@ namespace FlagService.Features.Projects.Update;
 public static class UpdateProject
 {
     // Omitted (or null) fields keep their value; an empty description clears it.
-    public sealed record UpdateProjectRequest(string? Name, string? Description);
+    public sealed record UpdateProjectRequest(string? Name = null, string? Description = null);
 
     public static RouteHandlerBuilder MapUpdateProject(this IEndpointRouteBuilder projects) =>
         projects.MapPut("/{projectId}", HandleAsync).WithName(nameof(UpdateProject));

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Dapper;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
@@ -12,7 +11,8 @@ namespace FlagService.Features.Rules.Create;
 public static class CreateRule
 {
     public sealed record CreateRuleRequest(
-        string? RuleType, string? RuleValue, JsonElement? Conditions, bool? Enabled, int? Priority, int? RolloutPercentage);
+        string? RuleType, string? RuleValue = null, Conditions? Conditions = null, bool? Enabled = null, int? Priority = null,
+        int? RolloutPercentage = null);
 
     public static RouteHandlerBuilder MapCreateRule(this IEndpointRouteBuilder rules) =>
         rules.MapPost("/", HandleAsync).WithName(nameof(CreateRule));
@@ -29,7 +29,7 @@ public static class CreateRule
         Guid projectId, Guid flagId, CreateRuleRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
         ProjectChanges changes, CancellationToken ct)
     {
-        var errors = new FieldErrors().Merge(RuleValidation.ValidateRule(request.RuleType, request.RuleValue, request.Conditions));
+        var errors = new FieldErrors().Merge(RuleValidation.ValidateRule(request.RuleType, request.RuleValue, request.Conditions?.Json));
         RulesEndpoints.RolloutPercentage(errors, request.RolloutPercentage);
         if (errors.Any)
         {
@@ -45,7 +45,7 @@ public static class CreateRule
             UserId = user.UserId(),
             request.RuleType,
             RuleValue = attributeRule ? null : RuleValidation.NormalizeRuleValue(request.RuleValue!),
-            Conditions = attributeRule ? RuleValidation.NormalizeConditions(request.Conditions!.Value) : null,
+            Conditions = attributeRule ? RuleValidation.NormalizeConditions(request.Conditions!.Json) : null,
             RolloutPercentage = request.RolloutPercentage ?? 100,
             Enabled = request.Enabled ?? true,
             Priority = request.Priority ?? 0,

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Dapper;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
@@ -13,7 +12,8 @@ public static class UpdateRule
 {
     // Omitted or null fields keep their value. `rule_type` may be sent but must equal the rule's type.
     public sealed record UpdateRuleRequest(
-        string? RuleType, string? RuleValue, JsonElement? Conditions, bool? Enabled, int? Priority, int? RolloutPercentage);
+        string? RuleType = null, string? RuleValue = null, Conditions? Conditions = null, bool? Enabled = null,
+        int? Priority = null, int? RolloutPercentage = null);
 
     public static RouteHandlerBuilder MapUpdateRule(this IEndpointRouteBuilder rules) =>
         rules.MapPut("/{ruleId}", HandleAsync).WithName(nameof(UpdateRule));
@@ -59,7 +59,7 @@ public static class UpdateRule
         {
             scope.ProjectId, scope.FlagId, scope.RuleId, scope.UserId,
             RuleValue = request.RuleValue is null ? null : RuleValidation.NormalizeRuleValue(request.RuleValue),
-            Conditions = HasConditions(request) ? RuleValidation.NormalizeConditions(request.Conditions!.Value) : null,
+            Conditions = HasConditions(request) ? RuleValidation.NormalizeConditions(request.Conditions!.Json) : null,
             request.Enabled, request.Priority, request.RolloutPercentage,
         }, cancellationToken: ct));
         if (rule is null)
@@ -70,8 +70,7 @@ public static class UpdateRule
         return TypedResults.Ok(rule.ToResponse());
     }
 
-    private static bool HasConditions(UpdateRuleRequest request) =>
-        request.Conditions is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
+    private static bool HasConditions(UpdateRuleRequest request) => request.Conditions is { IsPresent: true };
 
     private static FieldErrors Validate(UpdateRuleRequest request, string ruleType)
     {
@@ -93,7 +92,7 @@ public static class UpdateRule
             }
             if (HasConditions(request))
             {
-                errors.Merge(RuleValidation.ValidateConditions(request.Conditions));
+                errors.Merge(RuleValidation.ValidateConditions(request.Conditions!.Json));
             }
         }
         else

@@ -7,7 +7,8 @@ namespace FlagService.Features.Sdk.Evaluate;
 
 public static class EvaluateFlags
 {
-    public sealed record EvaluateRequest(string? UserId, string? UserEmail, Dictionary<string, JsonElement>? CustomAttributes);
+    public sealed record EvaluateRequest(
+        string? UserId = null, string? UserEmail = null, Dictionary<string, JsonElement>? CustomAttributes = null);
 
     public sealed record FlagEvaluation(bool Enabled, string Reason);
 

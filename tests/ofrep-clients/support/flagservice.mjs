@@ -16,6 +16,22 @@ export class HttpError extends Error {
   }
 }
 
+// fetch, with a message that says which service could not be reached and why.
+export async function reach(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const why = error.cause?.code ?? error.cause?.message ?? error.message;
+    throw new Error(`cannot reach FlagService at ${BASE_URL} (set FLAGSERVICE_URL): ${init?.method ?? 'GET'} ${url}: ${why}`, { cause: error });
+  }
+}
+
+// Runs `fn` once, on first use; every caller gets the same promise (and the same failure).
+export function once(fn) {
+  let promise;
+  return () => (promise ??= fn());
+}
+
 // One HTTP call; the JSON body is parsed when there is one. Throws HttpError on an unexpected status.
 export async function call(method, path, { body, token, headers = {}, expect = [200, 201, 204] } = {}) {
   const init = { method, headers: { ...headers } };
@@ -24,7 +40,7 @@ export async function call(method, path, { body, token, headers = {}, expect = [
     init.headers['Content-Type'] = 'application/json';
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
   }
-  const response = await fetch(BASE_URL + path, init);
+  const response = await reach(BASE_URL + path, init);
   const text = await response.text();
   let parsed = text;
   try {
@@ -156,7 +172,7 @@ export async function sdkEvaluate(sdkKey, context) {
 export async function ofrep(path, { body, headers = {} } = {}) {
   const init = { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } };
   if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await fetch(`${BASE_URL}/ofrep/v1/evaluate/flags${path}`, init);
+  const response = await reach(`${BASE_URL}/ofrep/v1/evaluate/flags${path}`, init);
   const text = await response.text();
   let json;
   try {

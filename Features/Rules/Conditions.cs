@@ -1,0 +1,21 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FlagService.Features.Rules;
+
+// The `conditions` of an attribute_match rule as raw JSON: RuleValidation checks it field by field,
+// so that errors name the exact condition and field. A type of its own lets OpenAPI describe it.
+[JsonConverter(typeof(ConditionsConverter))]
+public sealed record Conditions(JsonElement Json)
+{
+    public bool IsPresent => Json.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined);
+
+    private sealed class ConditionsConverter : JsonConverter<Conditions>
+    {
+        public override Conditions Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            new(JsonElement.ParseValue(ref reader));
+
+        public override void Write(Utf8JsonWriter writer, Conditions value, JsonSerializerOptions options) =>
+            value.Json.WriteTo(writer);
+    }
+}

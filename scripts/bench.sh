@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Load benchmark of POST /sdk/v1/evaluate: FlagService in Release against a dedicated PostgreSQL,
+# next to a bare Kestrel app answering the same route with a fixed body (bench/Ceiling), so that
+# the numbers say how much of what this machine can serve is left to FlagService's own work.
+# Prints a Markdown table and writes it to bench/results.md. BENCH_DURATION: seconds per run (15).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+DURATION=${BENCH_DURATION:-15}
+WARMUP=3
+PG_PORT=55434
+DATABASE=flagservice_bench
+SERVICE_URL=http://127.0.0.1:5180
+CEILING_URL=http://127.0.0.1:5181
+FLAGS=20
+
+log() { echo "[bench] $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+[[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "BENCH_DURATION must be a whole number of seconds, got '$DURATION'"
+command -v python3 >/dev/null || die "python3 is required to create the benchmark data"
+command -v curl >/dev/null || die "curl is required"
+
+WORK=$(mktemp -d)
+SERVICE_PID="" CEILING_PID=""
+
+stop_process() {
+  local pid=$1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_process "$CEILING_PID"
+  stop_process "$SERVICE_PID"
+  postgres_stop bench
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A port already answering would make the health checks below pass against the wrong process.
+for url in "$SERVICE_URL" "$CEILING_URL"; do
+  ! curl -s -o /dev/null --max-time 1 "$url" || die "something already listens on $url; stop it first"
+done
+
+if ! command -v wrk >/dev/null; then
+  log "wrk not found: installing it with apt-get"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  } || die "could not install wrk (apt-get install wrk failed)"
+fi
+
+log "building FlagService and the ceiling app (Release)"
+dotnet build FlagService.csproj -c Release -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
+  { cat "$WORK/build.log" >&2; die "building FlagService failed"; }
+dotnet build bench/Ceiling/Ceiling.csproj -c Release -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
+  { cat "$WORK/build.log" >&2; die "building bench/Ceiling failed"; }
+
+# A fresh database every run: the analytics check below sums everything counted for the project.
+postgres_start bench "$PG_PORT"
+psql_bench() { PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER_NAME" -v ON_ERROR_STOP=1 -qtA "$@"; }
+psql_bench -d postgres -c "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)"
+postgres_create_database "$PG_PORT" "$DATABASE"
+
+# Waits until "$@" succeeds while process $1 is alive; $2 names it and $3 is its log.
+wait_until_ready() {
+  local pid=$1 name=$2 logfile=$3
+  shift 3
+  for _ in $(seq 120); do
+    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "$name exited during start-up"; }
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  tail -n 20 "$logfile" >&2
+  die "$name did not become ready within 60 s"
+}
+
+log "starting FlagService on $SERVICE_URL"
+ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$SERVICE_URL \
+  ConnectionStrings__Postgres="$(postgres_connection_string "$PG_PORT" "$DATABASE")" \
+  Jwt__Secret="$(head -c 36 /dev/urandom | base64)" \
+  Logging__LogLevel__Default=Warning RateLimiting__AuthPermitLimit=1000 \
+  dotnet bin/Release/net10.0/FlagService.dll >"$WORK/service.log" 2>&1 &
+SERVICE_PID=$!
+wait_until_ready "$SERVICE_PID" FlagService "$WORK/service.log" curl -fsS "$SERVICE_URL/health"
+
+log "creating a user, 2 projects, 40 flags and 120 rules"
+seeded=$(python3 bench/seed.py "$SERVICE_URL") || die "creating the benchmark data failed"
+read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY <<<"$seeded"
+
+evaluate_once() {
+  curl -fsS -X POST "$1/sdk/v1/evaluate" -H "X-SDK-Key: $2" -H 'Content-Type: application/json' -d "$3"
+}
+# The ceiling app sends back a real answer, so both sides move the same bytes.
+evaluate_once "$SERVICE_URL" "$PLAIN_KEY" '{"user_id":"user_1"}' >"$WORK/body.json" ||
+  die "POST /sdk/v1/evaluate failed on the plain project"
+evaluate_once "$SERVICE_URL" "$ATTRIBUTE_KEY" '{"user_id":"user_1","custom_attributes":{"plan":"pro"}}' >/dev/null ||
+  die "POST /sdk/v1/evaluate failed on the attribute project"
+plain_evaluations=1 # requests sent to the plain project, wrk's included below
+
+declare -a ROWS=()
+declare -A RPS=()
+
+# run_case LABEL URL MODE KEY CONNECTIONS: a warm-up, then the measured run; adds a table row.
+run_case() {
+  local label=$1 url=$2 mode=$3 key=$4 connections=$5 threads=2 out line
+  # wrk needs at least one connection per thread.
+  [ "$connections" -lt "$threads" ] && threads=$connections
+  for phase in warm-up measured; do
+    local seconds=$DURATION
+    [ "$phase" = warm-up ] && seconds=$WARMUP
+    log "$label, $connections connection(s): $phase ${seconds}s"
+    out=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" -s bench/evaluate.lua "$url" -- "$mode" "$key" 2>&1) ||
+      { echo "$out" >&2; die "wrk failed"; }
+    line=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; die "wrk printed no result line"; }
+    [ "$(field status_errors "$line")" = 0 ] ||
+      { echo "$out" >&2; die "$label: $(field status_errors "$line") responses were not 2xx"; }
+    [ "$(field socket_errors "$line")" = 0 ] || log "warning: $(field socket_errors "$line") socket errors"
+    [ "$key" = "$PLAIN_KEY" ] && [ "$url" = "$SERVICE_URL" ] &&
+      plain_evaluations=$((plain_evaluations + $(field requests "$line")))
+  done
+  RPS["$label/$connections"]=$(field rps "$line")
+  ROWS+=("$label|$connections|$(field rps "$line")|$(field p50_ms "$line")|$(field p99_ms "$line")")
+}
+field() { sed -E "s/.*[ ]$1=([^ ]+).*/\1/" <<<"$2"; }
+
+run_case "evaluate, plain rules" "$SERVICE_URL" plain "$PLAIN_KEY" 64
+run_case "evaluate, plain rules" "$SERVICE_URL" plain "$PLAIN_KEY" 1
+run_case "evaluate, attribute rules" "$SERVICE_URL" attribute "$ATTRIBUTE_KEY" 64
+
+kill -0 "$SERVICE_PID" 2>/dev/null || { tail -n 20 "$WORK/service.log" >&2; die "FlagService died during the runs"; }
+peak_rss_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVICE_PID/status")
+
+# Analytics are flushed every 2 s off the request path; wait for the counts to catch up.
+expected=$((plain_evaluations * FLAGS))
+counted=0
+sleep 3
+for _ in $(seq 10); do
+  counted=$(psql_bench -d "$DATABASE" -c "SELECT COALESCE(sum(c.count), 0) FROM flag_evaluation_counts c
+    JOIN feature_flags f ON f.id = c.flag_id WHERE f.project_id = '$PLAIN_PROJECT'")
+  [ "$counted" -ge "$expected" ] && break
+  sleep 1
+done
+analytics_warnings=$(grep -c AnalyticsFlusher "$WORK/service.log" || true)
+
+# The ceiling runs alone, so that the service's background work does not slow it down.
+stop_process "$SERVICE_PID"
+SERVICE_PID=""
+log "starting the ceiling app on $CEILING_URL"
+CEILING_BODY_FILE="$WORK/body.json" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
+  Logging__LogLevel__Default=Warning \
+  dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
+CEILING_PID=$!
+wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
+
+run_case "ceiling (Kestrel, fixed body)" "$CEILING_URL" plain "$PLAIN_KEY" 64
+run_case "ceiling (Kestrel, fixed body)" "$CEILING_URL" plain "$PLAIN_KEY" 1
+
+ratio() {
+  local ceiling=${RPS["ceiling (Kestrel, fixed body)/$2"]:-}
+  [[ "$1" == evaluate* && -n "$ceiling" ]] && awk -v a="${RPS["$1/$2"]}" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}' || echo "—"
+}
+
+aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v = $2} END {print v}')
+{
+  echo "# FlagService evaluate benchmark"
+  echo
+  echo "\`scripts/bench.sh\`, $(date -u +%Y-%m-%d): wrk, ${DURATION} s per run after a ${WARMUP} s warm-up, 2 threads"
+  echo "(1 with a single connection), $FLAGS flags per project with 3 rules each, 10 000 distinct users."
+  echo
+  echo "| case | connections | requests/s | p50 (ms) | p99 (ms) | requests/s ÷ ceiling |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for row in "${ROWS[@]}"; do
+    IFS='|' read -r label connections rps p50 p99 <<<"$row"
+    printf '| %s | %s | %.0f | %s | %s | %s |\n' "$label" "$connections" "$rps" "$p50" "$p99" "$(ratio "$label" "$connections")"
+  done
+  echo
+  echo "- Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory, Linux $(uname -r)"
+  echo "- .NET: SDK $(dotnet --version), ASP.NET Core runtime $aspnet; $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+  echo "- FlagService peak memory (VmHWM): $((peak_rss_kib / 1024)) MiB"
+  echo "- Analytics, plain project: $expected evaluations served (wrk's completed requests × $FLAGS flags)," \
+    "$counted counted in flag_evaluation_counts, difference $((counted - expected))" \
+    "(a request still in flight when a wrk run stops is counted by the service but not by wrk)"
+  [ "$analytics_warnings" = 0 ] || echo "- The service logged $analytics_warnings analytics warnings (write failures or dropped data)"
+} | tee bench/results.md
