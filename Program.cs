@@ -5,6 +5,7 @@ using FlagService.Features.Flags;
 using FlagService.Features.Rules;
 using FlagService.Features.Sdk;
 using FlagService.Features.Health;
+using FlagService.Features.Ofrep;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure;
 using FlagService.Infrastructure.Auth;
@@ -35,6 +36,7 @@ app.MapProjects();
 app.MapFlags();
 app.MapRules();
 app.MapSdk();
+app.MapOfrep();
 app.MapAnalytics();
 
 return await app.RunWithMigrationsAsync();

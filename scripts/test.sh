@@ -1,25 +1,37 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against real PostgreSQL: Testcontainers when a Docker engine is
-# reachable, otherwise a throwaway local cluster under .data/test that this script starts and stops.
-# Ends with one line "N passed, M failed" counted from the TRX results.
+# Runs the whole test suite against real PostgreSQL: the xunit suite (Testcontainers when a Docker
+# engine is reachable, otherwise a throwaway local cluster under .data/test that this script starts
+# and stops), then the OpenFeature client suite (Node) against the built service.
+# Ends with one line "N passed, M failed" counted from the results of both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
+pg_port=${FLAGSERVICE_TEST_PG_PORT:-55433}
+postgres_start test "$pg_port"
+trap 'postgres_stop test' EXIT
 if [ -z "${FLAGSERVICE_TEST_POSTGRES:-}" ] && ! { command -v docker >/dev/null && docker info >/dev/null 2>&1; }; then
-  pg_port=${FLAGSERVICE_TEST_PG_PORT:-55433}
-  postgres_start test "$pg_port"
-  trap 'postgres_stop test' EXIT
   export FLAGSERVICE_TEST_POSTGRES
   FLAGSERVICE_TEST_POSTGRES=$(postgres_connection_string "$pg_port" postgres)
 fi
 
-rm -rf TestResults
+rm -rf TestResults && mkdir -p TestResults
 status=0
 dotnet test FlagService.sln -c Release --logger "trx" --results-directory TestResults "$@" || status=$?
 
-# Sum the counters of every TRX file, so that a run that executed nothing shows as "0 passed".
+# The OpenFeature providers from npm, against the service on a fresh database.
+if ! command -v npm >/dev/null 2>&1; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U "$PG_USER_NAME" -d postgres -qc \
+  "DROP DATABASE IF EXISTS flagservice_ofrep WITH (FORCE)"
+postgres_create_database "$pg_port" flagservice_ofrep
+ConnectionStrings__Postgres=$(postgres_connection_string "$pg_port" flagservice_ofrep) \
+  tests/ofrep-clients/run.sh 2>&1 | tee TestResults/ofrep-clients.tap || status=$?
+
+# Sum the counters of every TRX file and the Node runner's summary, so that a run that executed
+# nothing shows as "0 passed".
 passed=0; failed=0
 for trx in TestResults/*.trx; do
   [ -f "$trx" ] || continue
@@ -28,5 +40,8 @@ for trx in TestResults/*.trx; do
   f=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' TestResults/ofrep-clients.tap | tail -n 1)
+f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' TestResults/ofrep-clients.tap | tail -n 1)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 echo "$passed passed, $failed failed"
 exit "$status"

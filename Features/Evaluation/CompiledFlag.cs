@@ -27,6 +27,8 @@ public sealed class CompiledFlag
     // True when no context can change the answer, so callers may cache one result for everyone.
     public bool IsStatic { get; }
 
+    public int RolloutPercentage => _rolloutPercentage;
+
     public static CompiledFlag Compile(FlagDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);

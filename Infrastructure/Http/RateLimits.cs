@@ -10,12 +10,20 @@ public sealed class RateLimitOptions
 {
     public const string SectionName = "RateLimiting";
     public const string AuthPolicy = "auth";
+    public const string OfrepPolicy = "ofrep";
 
     [Range(1, 1_000_000)]
     public int AuthPermitLimit { get; set; } = 10;
 
     [Range(1, 86_400)]
     public int AuthWindowSeconds { get; set; } = 60;
+
+    // OFREP calls per SDK key (or client address without one) and window.
+    [Range(1, 10_000_000)]
+    public int OfrepPermitLimit { get; set; } = 1000;
+
+    [Range(1, 86_400)]
+    public int OfrepWindowSeconds { get; set; } = 1;
 }
 
 public static class RateLimits
@@ -37,6 +45,20 @@ public static class RateLimits
                 {
                     PermitLimit = options.AuthPermitLimit,
                     Window = TimeSpan.FromSeconds(options.AuthWindowSeconds),
+                    QueueLimit = 0,
+                });
+            });
+
+            // OFREP: a fixed window per SDK key, so that one misbehaving application cannot starve the others.
+            limiter.AddPolicy(RateLimitOptions.OfrepPolicy, context =>
+            {
+                var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                var partition = FlagService.Features.Ofrep.OfrepEndpoints.SdkKey(context.Request)
+                                ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                return RateLimitPartition.GetFixedWindowLimiter(partition, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = options.OfrepPermitLimit,
+                    Window = TimeSpan.FromSeconds(options.OfrepWindowSeconds),
                     QueueLimit = 0,
                 });
             });

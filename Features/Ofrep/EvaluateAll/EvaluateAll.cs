@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using FlagService.Features.Analytics;
+using FlagService.Features.Evaluation;
+using FlagService.Features.Ofrep.EvaluateFlag;
+using Microsoft.Net.Http.Headers;
+
+namespace FlagService.Features.Ofrep.EvaluateAll;
+
+public static class EvaluateAll
+{
+    public sealed record BulkResponse(Ofrep.Evaluation[] Flags);
+
+    public static RouteHandlerBuilder MapEvaluateAll(this IEndpointRouteBuilder ofrep) =>
+        ofrep.MapPost("/flags", HandleAsync).WithName(nameof(EvaluateAll))
+            .Accepts<OfrepRequest>("application/json")
+            .Produces<BulkResponse>(StatusCodes.Status200OK)
+            .Produces(StatusCodes.Status304NotModified)
+            .Produces<Ofrep.Error>(StatusCodes.Status400BadRequest, "application/problem+json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+    // The ETag is a digest of the answer itself: it changes exactly when some flag's answer for this
+    // context changes (a configuration change that leaves the answers alone keeps it). A flag that
+    // cannot be answered without a targeting key is an error entry; it never fails the whole request.
+    internal static async Task<IResult> HandleAsync(HttpContext http, SnapshotStore store, EvaluationRecorder recorder)
+    {
+        var (snapshot, context, body, failure) = await OfrepEndpoints.ReadAsync(http, store, null);
+        if (snapshot is null)
+        {
+            return failure!;
+        }
+        using (body)
+        {
+            var identifier = Identifiers.For(in context);
+            var flags = snapshot.Flags;
+            var entries = new Ofrep.Evaluation[flags.Length];
+            var outcomes = new byte[flags.Length];
+            var served = new bool[flags.Length];
+            for (var i = 0; i < flags.Length; i++)
+            {
+                var result = flags[i].Evaluate(in context, identifier);
+                outcomes[i] = (byte)FlagCounters.Outcome(result);
+                served[i] = !result.IdentifierMissing;
+                entries[i] = served[i]
+                    ? Ofrep.Describe(flags[i], result)
+                    : new Ofrep.Evaluation(flags[i].Key, ErrorCode: "TARGETING_KEY_MISSING", ErrorDetails: Ofrep.MissingKeyDetails(flags[i].Key));
+            }
+
+            var json = JsonSerializer.SerializeToUtf8Bytes(new BulkResponse(entries), Ofrep.Json);
+            var etag = $"\"{Convert.ToHexStringLower(SHA256.HashData(json).AsSpan(0, 16))}\"";
+            http.Response.Headers.ETag = etag;
+            if (Matches(http.Request.Headers.IfNoneMatch, etag))
+            {
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+
+            Record(recorder, snapshot, outcomes, served, identifier);
+            return TypedResults.Bytes(json, "application/json");
+        }
+    }
+
+    private static void Record(EvaluationRecorder recorder, ProjectSnapshot snapshot, byte[] outcomes, bool[] served, string? identifier)
+    {
+        if (Array.TrueForAll(served, s => s))
+        {
+            recorder.Record(snapshot, outcomes, -1, identifier);
+            return;
+        }
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            if (served[i])
+            {
+                recorder.Record(snapshot, outcomes.AsSpan(i, 1), i, identifier);
+            }
+        }
+    }
+
+    // If-None-Match: "*", or a list of entity tags, weak ones compared weakly (RFC 9110 13.1.2).
+    internal static bool Matches(Microsoft.Extensions.Primitives.StringValues ifNoneMatch, string etag)
+    {
+        if (ifNoneMatch.Count == 0 ||
+            !EntityTagHeaderValue.TryParseList(ifNoneMatch, out var tags))
+        {
+            return false;
+        }
+        var current = new EntityTagHeaderValue(etag);
+        return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(current, useStrongComparison: false));
+    }
+}
