@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FlagService.Features.Evaluation;
 using FlagService.Features.Rules.Create;
 using FlagService.Features.Rules.Delete;
 using FlagService.Features.Rules.Get;
@@ -18,8 +19,22 @@ public sealed record RuleRow(
     bool Enabled, int Priority, DateTime CreatedAt, DateTime UpdatedAt)
 {
     public RuleResponse ToResponse() => new(Id, FlagId, RuleType, RuleValue,
-        Conditions is null ? null : new Conditions(JsonDocument.Parse(Conditions).RootElement.Clone()),
+        Conditions is null ? null : new Conditions(Normalized(Conditions)),
         RolloutPercentage, Enabled, Priority, CreatedAt, UpdatedAt);
+
+    // jsonb reorders object keys; read back in the documented order (attribute, operator, values, ...).
+    private static JsonElement Normalized(string conditions)
+    {
+        var stored = JsonDocument.Parse(conditions).RootElement;
+        try
+        {
+            return JsonDocument.Parse(RuleValidation.NormalizeConditions(stored)).RootElement.Clone();
+        }
+        catch (ArgumentException)
+        {
+            return stored.Clone(); // edited by hand into something invalid: shown as stored
+        }
+    }
 }
 
 public static class RulesEndpoints
