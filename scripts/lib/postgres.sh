@@ -40,7 +40,8 @@ pg_as_owner() {
     if ! id postgres >/dev/null 2>&1; then
       useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
     fi
-    runuser -u postgres -- "$@"
+    # From /, which the postgres user can always enter (the checkout may be under /root).
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
