@@ -61,12 +61,4 @@ public static class RulesEndpoints
         rules.MapDeleteRule();
         return app;
     }
-
-    public static void RolloutPercentage(FieldErrors errors, int? rollout)
-    {
-        if (rollout is < 0 or > 100)
-        {
-            errors.Add("rollout_percentage", "must be an integer from 0 to 100");
-        }
-    }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Evaluation;
+using FlagService.Features.Flags;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,7 +31,7 @@ public static class CreateRule
         ProjectChanges changes, CancellationToken ct)
     {
         var errors = new FieldErrors().Merge(RuleValidation.ValidateRule(request.RuleType, request.RuleValue, request.Conditions?.Json));
-        RulesEndpoints.RolloutPercentage(errors, request.RolloutPercentage);
+        FlagInput.Rollout(errors, request.RolloutPercentage);
         if (errors.Any)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary());

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Evaluation;
+using FlagService.Features.Flags;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -106,7 +107,7 @@ public static class UpdateRule
                 errors.Add("conditions", "must be null unless rule_type is attribute_match");
             }
         }
-        RulesEndpoints.RolloutPercentage(errors, request.RolloutPercentage);
+        FlagInput.Rollout(errors, request.RolloutPercentage);
         return errors;
     }
 }
