@@ -2,7 +2,8 @@
 # Load benchmark of POST /sdk/v1/evaluate: FlagService in Release against a dedicated PostgreSQL,
 # next to a bare Kestrel app answering the same route with a fixed body (bench/Ceiling), so that
 # the numbers say how much of what this machine can serve is left to FlagService's own work.
-# Prints a Markdown table and writes it to bench/results.md. BENCH_DURATION: seconds per run (15).
+# Prints a Markdown table and writes it to bench/results.md. BENCH_DURATION: seconds per measured
+# run (15); BENCH_WARMUP: seconds of load before the first case of each server (20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -10,6 +11,7 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 DURATION=${BENCH_DURATION:-15}
 WARMUP=3
+BENCH_WARMUP=${BENCH_WARMUP:-20}
 PG_PORT=55434
 DATABASE=flagservice_bench
 SERVICE_URL=http://127.0.0.1:5180
@@ -20,6 +22,7 @@ log() { echo "[bench] $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "BENCH_DURATION must be a whole number of seconds, got '$DURATION'"
+[[ "$BENCH_WARMUP" =~ ^[1-9][0-9]*$ ]] || die "BENCH_WARMUP must be a whole number of seconds, got '$BENCH_WARMUP'"
 command -v python3 >/dev/null || die "python3 is required to create the benchmark data"
 command -v curl >/dev/null || die "curl is required"
 
@@ -56,9 +59,10 @@ if ! command -v wrk >/dev/null; then
 fi
 
 log "building FlagService and the ceiling app (Release)"
-dotnet build FlagService.csproj -c Release -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
+# No compiler server may linger and take CPU while measuring.
+dotnet build FlagService.csproj -c Release --disable-build-servers -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
   { cat "$WORK/build.log" >&2; die "building FlagService failed"; }
-dotnet build bench/Ceiling/Ceiling.csproj -c Release -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
+dotnet build bench/Ceiling/Ceiling.csproj -c Release --disable-build-servers -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
   { cat "$WORK/build.log" >&2; die "building bench/Ceiling failed"; }
 
 # A fresh database every run: the analytics check below sums everything counted for the project.
@@ -108,9 +112,10 @@ declare -a ROWS=()
 declare -A RPS=()
 OTHER_MAX=0
 
-# Busy clock ticks of the whole machine, and of the server under test with its PostgreSQL: the
-# difference, minus wrk's own, is CPU taken by unrelated processes, which skews the numbers.
-machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+# Busy clock ticks of the whole machine (user, system, steal: interrupts serve the benchmark's own
+# traffic), and of the server under test with its PostgreSQL. The difference, minus wrk's own, is
+# CPU taken by unrelated processes, which skews the numbers.
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 process_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 benchmark_ticks() {
   local postmaster pid sum
@@ -121,40 +126,58 @@ benchmark_ticks() {
 }
 # "times" in the same subshell as wrk reports wrk's CPU time as its children's: "0m1.50s 0m0.25s".
 children_ticks() { tr ',' '.' <<<"$1" | awk -v hz="$(getconf CLK_TCK)" '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * hz }'; }
+field() { sed -E "s/.*[ ]$1=([^ ]+).*/\1/" <<<"$2"; }
+
+# wrk_run URL MODE KEY CONNECTIONS SECONDS: one wrk run; sets RESULT (its BENCH line) and WRK_TICKS.
+wrk_run() {
+  local url=$1 mode=$2 key=$3 connections=$4 seconds=$5 threads=2 out
+  # wrk needs at least one connection per thread.
+  [ "$connections" -lt "$threads" ] && threads=$connections
+  out=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" -s bench/evaluate.lua "$url" -- "$mode" "$key" 2>&1 && times) ||
+    { echo "$out" >&2; die "wrk failed"; }
+  RESULT=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; die "wrk printed no result line"; }
+  [ "$(field status_errors "$RESULT")" = 0 ] ||
+    { echo "$out" >&2; die "$url ($mode): $(field status_errors "$RESULT") responses were not 2xx"; }
+  [ "$(field socket_errors "$RESULT")" = 0 ] || log "warning: $(field socket_errors "$RESULT") socket errors"
+  WRK_TICKS=$(children_ticks "$(tail -n 1 <<<"$out")")
+  if [ "$key" = "$PLAIN_KEY" ] && [ "$url" = "$SERVICE_URL" ]; then
+    plain_evaluations=$((plain_evaluations + $(field requests "$RESULT")))
+    plain_in_flight=$((plain_in_flight + connections))
+  fi
+}
+
+# Tiered compilation with dynamic PGO takes about 20 s of full load on 2 CPUs to reach its final
+# code (half the requests/s before); the 3 s warm-ups of each case alone would measure a cold server.
+# The ceiling app has far less code to compile.
+warm_up() {
+  local half=$(( (BENCH_WARMUP + 1) / 2 ))
+  if [ "$1" = "$SERVICE_URL" ]; then
+    log "warming up FlagService: ${BENCH_WARMUP} s plain, ${half} s attribute"
+    wrk_run "$1" plain "$PLAIN_KEY" 64 "$BENCH_WARMUP"
+    wrk_run "$1" attribute "$ATTRIBUTE_KEY" 64 "$half"
+  else
+    log "warming up the ceiling app: ${half} s"
+    wrk_run "$1" plain "$PLAIN_KEY" 64 "$half"
+  fi
+}
 
 # run_case LABEL URL PID MODE KEY CONNECTIONS: a warm-up, then the measured run; adds a table row.
 run_case() {
-  local label=$1 url=$2 pid=$3 mode=$4 key=$5 connections=$6 threads=2 out line
-  # wrk needs at least one connection per thread.
-  [ "$connections" -lt "$threads" ] && threads=$connections
-  for phase in warm-up measured; do
-    local seconds=$DURATION before own
-    [ "$phase" = warm-up ] && seconds=$WARMUP
-    log "$label, $connections connection(s): $phase ${seconds}s"
-    read -r -a before <<<"$(machine_ticks)"
-    own=$(benchmark_ticks "$pid")
-    out=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" -s bench/evaluate.lua "$url" -- "$mode" "$key" 2>&1 && times) ||
-      { echo "$out" >&2; die "wrk failed"; }
-    line=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; die "wrk printed no result line"; }
-    [ "$(field status_errors "$line")" = 0 ] ||
-      { echo "$out" >&2; die "$label: $(field status_errors "$line") responses were not 2xx"; }
-    [ "$(field socket_errors "$line")" = 0 ] || log "warning: $(field socket_errors "$line") socket errors"
-    if [ "$key" = "$PLAIN_KEY" ] && [ "$url" = "$SERVICE_URL" ]; then
-      plain_evaluations=$((plain_evaluations + $(field requests "$line")))
-      plain_in_flight=$((plain_in_flight + connections))
-    fi
-  done
-  local after other
+  local label=$1 url=$2 pid=$3 mode=$4 key=$5 connections=$6 before after own other
+  log "$label, $connections connection(s): ${WARMUP} s warm-up, ${DURATION} s measured"
+  wrk_run "$url" "$mode" "$key" "$connections" "$WARMUP"
+  read -r -a before <<<"$(machine_ticks)"
+  own=$(benchmark_ticks "$pid")
+  wrk_run "$url" "$mode" "$key" "$connections" "$DURATION"
   read -r -a after <<<"$(machine_ticks)"
-  other=$(( (after[0] - before[0] - ($(benchmark_ticks "$pid") - own) - $(children_ticks "$(tail -n 1 <<<"$out")")) * 100
-    / (after[1] - before[1]) ))
+  other=$(( (after[0] - before[0] - ($(benchmark_ticks "$pid") - own) - WRK_TICKS) * 100 / (after[1] - before[1]) ))
   [ "$other" -gt "$OTHER_MAX" ] && OTHER_MAX=$other
   [ "$other" -le 10 ] || log "warning: other processes used ${other}% of the CPUs during this run: the numbers are skewed"
-  RPS["$label/$connections"]=$(field rps "$line")
-  ROWS+=("$label|$connections|$(field rps "$line")|$(field p50_ms "$line")|$(field p99_ms "$line")")
+  RPS["$label/$connections"]=$(field rps "$RESULT")
+  ROWS+=("$label|$connections|$(field rps "$RESULT")|$(field p50_ms "$RESULT")|$(field p99_ms "$RESULT")")
 }
-field() { sed -E "s/.*[ ]$1=([^ ]+).*/\1/" <<<"$2"; }
 
+warm_up "$SERVICE_URL"
 run_case "evaluate, plain rules" "$SERVICE_URL" "$SERVICE_PID" plain "$PLAIN_KEY" 64
 run_case "evaluate, plain rules" "$SERVICE_URL" "$SERVICE_PID" plain "$PLAIN_KEY" 1
 run_case "evaluate, attribute rules" "$SERVICE_URL" "$SERVICE_PID" attribute "$ATTRIBUTE_KEY" 64
@@ -184,6 +207,7 @@ CEILING_BODY_FILE="$WORK/body.json" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE
 CEILING_PID=$!
 wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
 
+warm_up "$CEILING_URL"
 run_case "ceiling (Kestrel, fixed body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 64
 run_case "ceiling (Kestrel, fixed body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 1
 
@@ -196,7 +220,7 @@ aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v = $2}
 {
   echo "# FlagService evaluate benchmark"
   echo
-  echo "\`scripts/bench.sh\`, $(date -u +%Y-%m-%d): wrk, ${DURATION} s per run after a ${WARMUP} s warm-up, 2 threads"
+  echo "\`scripts/bench.sh\`, $(date -u +%Y-%m-%d): wrk, ${DURATION} s per run after a ${WARMUP} s warm-up (and ${BENCH_WARMUP} s before the first), 2 threads"
   echo "(1 with a single connection), $FLAGS flags per project with 3 rules each, 10 000 distinct users."
   echo
   echo "| case | connections | requests/s | p50 (ms) | p99 (ms) | requests/s ÷ ceiling |"
