@@ -20,6 +20,12 @@ public sealed partial class AnalyticsFlusher(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(Guid Flag, long Minute, int Outcome), long> _pendingCounts = [];
     private readonly Dictionary<(Guid Project, string Identifier), Dictionary<Guid, (int Outcome, DateTime At)>> _pendingLatest = [];
+
+    // What was last written for each identifier that evaluated all flags: the same answers from the
+    // same configuration are written again only once a minute has passed, so that a steady
+    // population of users costs the database a row per user per minute, not per flush.
+    private readonly Dictionary<(Guid Project, string Identifier), (string Version, byte[] Outcomes, long Minute)> _written = [];
+    private readonly Dictionary<(Guid Project, string Identifier), (string Version, byte[] Outcomes)> _writing = [];
     private long _droppedCounts;
     private long _reportedDrops;
 
@@ -92,6 +98,21 @@ public sealed partial class AnalyticsFlusher(
         foreach (var (key, entry) in recorder.TakeLatest())
         {
             var rowKey = (entry.Snapshot.ProjectId, key.Identifier);
+            if (entry.FlagIndex < 0 && !_pendingLatest.ContainsKey(rowKey))
+            {
+                if (_written.TryGetValue(rowKey, out var written) && written.Minute >= minute
+                    && ReferenceEquals(written.Version, entry.Snapshot.Version) && written.Outcomes.AsSpan().SequenceEqual(entry.Outcomes))
+                {
+                    continue;
+                }
+                _writing[rowKey] = (entry.Snapshot.Version, entry.Outcomes);
+            }
+            else
+            {
+                _writing.Remove(rowKey);
+                _written.Remove(rowKey);
+            }
+
             if (!_pendingLatest.TryGetValue(rowKey, out var flags))
             {
                 if (_pendingLatest.Count >= _options.MaxPendingIdentifiers)
@@ -168,9 +189,18 @@ public sealed partial class AnalyticsFlusher(
                 Value = batch.Select(b => ResultsJson(b.Value)).ToArray(),
             });
             await command.ExecuteNonQueryAsync();
+            var minute = EvaluationRecorder.MinuteOf(time.GetUtcNow());
+            if (_written.Count > _options.MaxPendingIdentifiers)
+            {
+                _written.Clear();
+            }
             foreach (var (key, _) in batch)
             {
                 _pendingLatest.Remove(key);
+                if (_writing.Remove(key, out var wrote))
+                {
+                    _written[key] = (wrote.Version, wrote.Outcomes, minute);
+                }
             }
         }
     }

@@ -45,10 +45,18 @@ public sealed class EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeP
             return;
         }
 
-        // Latest answers are kept per (project or flag, identifier): a repeat overwrites in place.
+        // Latest answers are kept per (project or flag, identifier). A repeat of the same answers
+        // only moves the time, so a steady stream of users allocates nothing here.
         var key = new LatestKey(flagIndex < 0 ? snapshot.ProjectId : snapshot.FlagIds[flagIndex], identifier);
-        var entry = new LatestEntry(snapshot, flagIndex, outcomes.ToArray(), now.UtcDateTime);
         var latest = Volatile.Read(ref _latest);
+        if (latest.TryGetValue(key, out var existing) && existing.Snapshot == snapshot && existing.FlagIndex == flagIndex
+            && outcomes.SequenceEqual(existing.Outcomes))
+        {
+            existing.Touch(now.UtcTicks);
+            return;
+        }
+
+        var entry = new LatestEntry(snapshot, flagIndex, outcomes.ToArray(), now.UtcTicks);
         if (latest.TryAdd(key, entry))
         {
             if (Interlocked.Increment(ref _latestCount) > _maxIdentifiers)
@@ -76,4 +84,14 @@ public sealed class EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeP
 
 public readonly record struct LatestKey(Guid ScopeId, string Identifier);
 
-public sealed record LatestEntry(ProjectSnapshot Snapshot, int FlagIndex, byte[] Outcomes, DateTime At);
+public sealed class LatestEntry(ProjectSnapshot snapshot, int flagIndex, byte[] outcomes, long atTicks)
+{
+    private long _atTicks = atTicks;
+
+    public ProjectSnapshot Snapshot { get; } = snapshot;
+    public int FlagIndex { get; } = flagIndex;
+    public byte[] Outcomes { get; } = outcomes;
+    public DateTime At => new(Interlocked.Read(ref _atTicks), DateTimeKind.Utc);
+
+    public void Touch(long atTicks) => Interlocked.Exchange(ref _atTicks, atTicks);
+}

@@ -7,8 +7,8 @@ namespace FlagService.Features.Sdk.Evaluate;
 
 public static class EvaluateFlags
 {
-    public sealed record EvaluateRequest(
-        string? UserId = null, string? UserEmail = null, Dictionary<string, JsonElement>? CustomAttributes = null);
+    // custom_attributes stays one JSON object (one parse, no dictionary); conditions look into it by name.
+    public sealed record EvaluateRequest(string? UserId = null, string? UserEmail = null, JsonElement? CustomAttributes = null);
 
     public sealed record FlagEvaluation(bool Enabled, string Reason);
 
@@ -16,6 +16,7 @@ public static class EvaluateFlags
         sdk.MapPost("/evaluate", HandleAsync).WithName(nameof(EvaluateFlags))
             .Accepts<EvaluateRequest>("application/json")
             .Produces<Dictionary<string, FlagEvaluation>>(StatusCodes.Status200OK)
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -37,7 +38,16 @@ public static class EvaluateFlags
             return;
         }
 
-        var context = new EvaluationContext(request?.UserId, request?.UserEmail, request?.CustomAttributes);
+        var attributes = request?.CustomAttributes;
+        if (attributes is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
+        {
+            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["custom_attributes"] = ["must be an object"] })
+                .ExecuteAsync(http);
+            return;
+        }
+
+        var context = new EvaluationContext(request?.UserId, request?.UserEmail,
+            attributes is { ValueKind: JsonValueKind.Object } json ? new JsonAttributes(json) : null);
         var identifier = Identifiers.For(in context);
         var flags = snapshot.Flags;
         Span<byte> outcomes = flags.Length <= 512 ? stackalloc byte[flags.Length] : new byte[flags.Length];
