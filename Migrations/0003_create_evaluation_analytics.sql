@@ -19,13 +19,3 @@ CREATE TABLE evaluation_latest (
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (project_id, identifier)
 );
-
--- Merges two result objects flag by flag, keeping the later answer ("at" is fixed-width UTC text,
--- so text order is time order). Writes from several instances may arrive out of order.
-CREATE FUNCTION merge_latest_results(old jsonb, new jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT COALESCE(jsonb_object_agg(k,
-               CASE WHEN old -> k IS NULL OR (new -> k ->> 'at') >= (old -> k ->> 'at') THEN new -> k ELSE old -> k END),
-           '{}'::jsonb)
-      FROM (SELECT jsonb_object_keys(old || new) AS k) keys
-$$;

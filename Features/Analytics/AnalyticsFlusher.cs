@@ -16,6 +16,10 @@ public sealed partial class AnalyticsFlusher(
     ILogger<AnalyticsFlusher> logger) : BackgroundService
 {
     private const int BatchSize = 5000;
+
+    // Unchanged answers whose minute has passed are refreshed at most this many per flush, so that a
+    // large steady population is rewritten gradually instead of in one burst each minute.
+    private const int MaxRefreshesPerFlush = 1000;
     private readonly AnalyticsOptions _options = options.Value;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(Guid Flag, long Minute, int Outcome), long> _pendingCounts = [];
@@ -95,13 +99,15 @@ public sealed partial class AnalyticsFlusher(
             });
         }
 
+        var refreshes = 0;
         foreach (var (key, entry) in recorder.TakeLatest())
         {
             var rowKey = (entry.Snapshot.ProjectId, key.Identifier);
             if (entry.FlagIndex < 0 && !_pendingLatest.ContainsKey(rowKey))
             {
-                if (_written.TryGetValue(rowKey, out var written) && written.Minute >= minute
-                    && ReferenceEquals(written.Version, entry.Snapshot.Version) && written.Outcomes.AsSpan().SequenceEqual(entry.Outcomes))
+                if (_written.TryGetValue(rowKey, out var written)
+                    && ReferenceEquals(written.Version, entry.Snapshot.Version) && written.Outcomes.AsSpan().SequenceEqual(entry.Outcomes)
+                    && (written.Minute >= minute || ++refreshes > MaxRefreshesPerFlush))
                 {
                     continue;
                 }
@@ -165,14 +171,15 @@ public sealed partial class AnalyticsFlusher(
         }
     }
 
-    // merge_latest_results keeps, flag by flag, whichever answer is newer (Migrations/0003).
+    // `||` replaces the flags present in the new object and keeps the others. One instance's flushes
+    // are in time order; between instances the later flush wins, within a flush interval.
     private const string LatestSql = """
         INSERT INTO evaluation_latest (project_id, identifier, results)
         SELECT u.project_id, u.identifier, u.results
           FROM unnest(@project_ids, @identifiers, @results) AS u(project_id, identifier, results)
           JOIN projects p ON p.id = u.project_id
         ON CONFLICT (project_id, identifier)
-        DO UPDATE SET results = merge_latest_results(evaluation_latest.results, EXCLUDED.results), updated_at = now()
+        DO UPDATE SET results = evaluation_latest.results || EXCLUDED.results, updated_at = now()
         """;
 
     private async Task WriteLatestAsync()
@@ -218,7 +225,6 @@ public sealed partial class AnalyticsFlusher(
                 json.WriteStartObject(flagId.ToString());
                 json.WriteBoolean("result", result);
                 json.WriteString("reason", reason.ToWire());
-                // Fixed width, so that text order is time order in merge_latest_results.
                 json.WriteString("at", at.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
                 json.WriteEndObject();
             }

@@ -11,6 +11,7 @@ internal sealed class CompiledCondition
     private const int StackChars = 256;
 
     private readonly string _attribute;
+    private readonly byte[] _attributeUtf8;
     private readonly AttributeSource _source;
     private readonly bool _negate;
     private readonly ValueMatcher? _matcher;
@@ -18,6 +19,7 @@ internal sealed class CompiledCondition
     private CompiledCondition(string attribute, bool negate, ValueMatcher? matcher)
     {
         _attribute = attribute;
+        _attributeUtf8 = System.Text.Encoding.UTF8.GetBytes(attribute);
         _negate = negate;
         _matcher = matcher;
         // The built-ins always come from the request's top-level fields, even when custom_attributes has the same key.
@@ -69,9 +71,11 @@ internal sealed class CompiledCondition
         {
             AttributeSource.UserId => !string.IsNullOrEmpty(text = context.UserId),
             AttributeSource.UserEmail => !string.IsNullOrEmpty(text = context.UserEmail),
-            _ => context.CustomAttributes is { } attributes
-                && attributes.TryGetValue(_attribute, out element)
-                && IsPresent(element),
+            // The SDK passes attributes as the request's JSON object: look up by the name's UTF-8
+            // bytes, encoded once here, instead of transcoding the name on every request.
+            _ => context.CustomAttributes is JsonAttributes json
+                ? json.TryGetValue(_attributeUtf8, out element) && IsPresent(element)
+                : context.CustomAttributes is { } attributes && attributes.TryGetValue(_attribute, out element) && IsPresent(element),
         };
 
         if (_matcher is null)

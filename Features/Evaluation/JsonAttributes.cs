@@ -10,6 +10,8 @@ public sealed class JsonAttributes(JsonElement attributes) : IReadOnlyDictionary
 {
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out JsonElement value) => attributes.TryGetProperty(key, out value);
 
+    public bool TryGetValue(ReadOnlySpan<byte> utf8Key, out JsonElement value) => attributes.TryGetProperty(utf8Key, out value);
+
     public JsonElement this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException(key);
 
     public bool ContainsKey(string key) => attributes.TryGetProperty(key, out _);
