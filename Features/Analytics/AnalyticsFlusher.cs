@@ -17,19 +17,17 @@ public sealed partial class AnalyticsFlusher(
 {
     private const int BatchSize = 5000;
 
-    // Unchanged answers whose minute has passed are refreshed at most this many per flush, so that a
-    // large steady population is rewritten gradually instead of in one burst each minute.
-    private const int MaxRefreshesPerFlush = 1000;
+    // New or changed answers are written at the next flush. Unchanged ones only get their time
+    // refreshed, once a minute and at most this many per flush, so that a large steady population
+    // costs the database a trickle of rows instead of a burst every flush.
+    private const int MaxRefreshesPerFlush = 250;
+
+    // Entries idle this long, and written, leave memory.
+    private static readonly long IdleTicks = TimeSpan.FromMinutes(2).Ticks;
     private readonly AnalyticsOptions _options = options.Value;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(Guid Flag, long Minute, int Outcome), long> _pendingCounts = [];
     private readonly Dictionary<(Guid Project, string Identifier), Dictionary<Guid, (int Outcome, DateTime At)>> _pendingLatest = [];
-
-    // What was last written for each identifier that evaluated all flags: the same answers from the
-    // same configuration are written again only once a minute has passed, so that a steady
-    // population of users costs the database a row per user per minute, not per flush.
-    private readonly Dictionary<(Guid Project, string Identifier), (string Version, byte[] Outcomes, long Minute)> _written = [];
-    private readonly Dictionary<(Guid Project, string Identifier), (string Version, byte[] Outcomes)> _writing = [];
     private long _droppedCounts;
     private long _reportedDrops;
 
@@ -100,40 +98,42 @@ public sealed partial class AnalyticsFlusher(
         }
 
         var refreshes = 0;
-        foreach (var (key, entry) in recorder.TakeLatest())
+        var nowTicks = time.GetUtcNow().UtcTicks;
+        foreach (var (key, entry) in recorder.Latest)
         {
-            var rowKey = (entry.Snapshot.ProjectId, key.Identifier);
-            if (entry.FlagIndex < 0 && !_pendingLatest.ContainsKey(rowKey))
+            var at = entry.AtTicks;
+            if (at == entry.HandedOverTicks)
             {
-                if (_written.TryGetValue(rowKey, out var written)
-                    && ReferenceEquals(written.Version, entry.Snapshot.Version) && written.Outcomes.AsSpan().SequenceEqual(entry.Outcomes)
-                    && (written.Minute >= minute || ++refreshes > MaxRefreshesPerFlush))
+                if (nowTicks - at > IdleTicks)
                 {
-                    continue;
+                    recorder.Evict(key, entry, at);
                 }
-                _writing[rowKey] = (entry.Snapshot.Version, entry.Outcomes);
+                continue;
             }
-            else
+            var changed = entry.HandedOverTicks == 0;
+            if (!changed && (entry.WrittenMinute >= minute || ++refreshes > MaxRefreshesPerFlush))
             {
-                _writing.Remove(rowKey);
-                _written.Remove(rowKey);
+                continue; // looked at again next flush
             }
 
+            var rowKey = (entry.Snapshot.ProjectId, key.Identifier);
             if (!_pendingLatest.TryGetValue(rowKey, out var flags))
             {
                 if (_pendingLatest.Count >= _options.MaxPendingIdentifiers)
                 {
-                    recorder.CountDroppedIdentifiers(1);
-                    continue;
+                    continue; // the database is away and memory is full: this refresh waits
                 }
                 _pendingLatest[rowKey] = flags = [];
             }
+            entry.HandedOverTicks = at;
+            entry.WrittenMinute = minute;
+            var when = new DateTime(at, DateTimeKind.Utc);
             for (var i = 0; i < entry.Outcomes.Length; i++)
             {
                 var flagId = entry.Snapshot.FlagIds[entry.FlagIndex < 0 ? i : entry.FlagIndex];
-                if (!flags.TryGetValue(flagId, out var known) || known.At <= entry.At)
+                if (!flags.TryGetValue(flagId, out var known) || known.At <= when)
                 {
-                    flags[flagId] = (entry.Outcomes[i], entry.At);
+                    flags[flagId] = (entry.Outcomes[i], when);
                 }
             }
         }
@@ -196,18 +196,9 @@ public sealed partial class AnalyticsFlusher(
                 Value = batch.Select(b => ResultsJson(b.Value)).ToArray(),
             });
             await command.ExecuteNonQueryAsync();
-            var minute = EvaluationRecorder.MinuteOf(time.GetUtcNow());
-            if (_written.Count > _options.MaxPendingIdentifiers)
-            {
-                _written.Clear();
-            }
             foreach (var (key, _) in batch)
             {
                 _pendingLatest.Remove(key);
-                if (_writing.Remove(key, out var wrote))
-                {
-                    _written[key] = (wrote.Version, wrote.Outcomes, minute);
-                }
             }
         }
     }

@@ -10,7 +10,7 @@ public sealed class EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeP
 {
     private readonly ConcurrentDictionary<Guid, FlagCounters> _counters = new();
     private readonly int _maxIdentifiers = options.Value.MaxPendingIdentifiers;
-    private ConcurrentDictionary<LatestKey, LatestEntry> _latest = new();
+    private readonly ConcurrentDictionary<LatestKey, LatestEntry> _latest = new();
     private int _latestCount;
     private long _droppedIdentifiers;
 
@@ -45,53 +45,77 @@ public sealed class EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeP
             return;
         }
 
-        // Latest answers are kept per (project or flag, identifier). A repeat of the same answers
-        // only moves the time, so a steady stream of users allocates nothing here.
+        // Latest answers live in one long-lived entry per (project or flag, identifier). A repeat of
+        // the same answers only moves the entry's time: a steady stream of users allocates nothing
+        // and leaves no garbage for the collector (the flusher reads entries in place).
         var key = new LatestKey(flagIndex < 0 ? snapshot.ProjectId : snapshot.FlagIds[flagIndex], identifier);
-        var latest = Volatile.Read(ref _latest);
-        if (latest.TryGetValue(key, out var existing) && existing.Snapshot == snapshot && existing.FlagIndex == flagIndex
-            && outcomes.SequenceEqual(existing.Outcomes))
+        var found = _latest.TryGetValue(key, out var existing);
+        if (found && existing!.Snapshot == snapshot && existing.FlagIndex == flagIndex && outcomes.SequenceEqual(existing.Outcomes))
         {
             existing.Touch(now.UtcTicks);
-            return;
+            if (!existing.Evicted)
+            {
+                return;
+            }
+            found = false; // the flusher evicted it just now: start a fresh entry
         }
 
         var entry = new LatestEntry(snapshot, flagIndex, outcomes.ToArray(), now.UtcTicks);
-        if (latest.TryAdd(key, entry))
+        if (found)
         {
-            if (Interlocked.Increment(ref _latestCount) > _maxIdentifiers)
-            {
-                latest.TryRemove(key, out _);
-                Interlocked.Increment(ref _droppedIdentifiers);
-            }
+            _latest[key] = entry;
+        }
+        else if (Volatile.Read(ref _latestCount) >= _maxIdentifiers)
+        {
+            Interlocked.Increment(ref _droppedIdentifiers);
+        }
+        else if (_latest.TryAdd(key, entry))
+        {
+            Interlocked.Increment(ref _latestCount);
         }
         else
         {
-            latest[key] = entry;
+            _latest[key] = entry;
         }
     }
 
-    // Hands the latest answers gathered so far to the flusher and starts a new set.
-    public ConcurrentDictionary<LatestKey, LatestEntry> TakeLatest()
-    {
-        var taken = Interlocked.Exchange(ref _latest, new ConcurrentDictionary<LatestKey, LatestEntry>());
-        Interlocked.Exchange(ref _latestCount, 0);
-        return taken;
-    }
+    // Read in place by the flusher, which also evicts idle entries.
+    public IEnumerable<KeyValuePair<LatestKey, LatestEntry>> Latest => _latest;
 
-    public void CountDroppedIdentifiers(long count) => Interlocked.Add(ref _droppedIdentifiers, count);
+    // Removes an entry that was idle when the flusher looked, unless a request touched it meanwhile.
+    public void Evict(LatestKey key, LatestEntry entry, long idleSince)
+    {
+        entry.Evicted = true;
+        if (entry.AtTicks != idleSince)
+        {
+            entry.Evicted = false;
+            return;
+        }
+        if (_latest.TryRemove(new KeyValuePair<LatestKey, LatestEntry>(key, entry)))
+        {
+            Interlocked.Decrement(ref _latestCount);
+        }
+    }
 }
 
 public readonly record struct LatestKey(Guid ScopeId, string Identifier);
 
+// One identifier's latest answers for a project (FlagIndex -1) or a flag. Requests move AtTicks;
+// HandedOverTicks and WrittenMinute belong to the flusher.
 public sealed class LatestEntry(ProjectSnapshot snapshot, int flagIndex, byte[] outcomes, long atTicks)
 {
     private long _atTicks = atTicks;
+    private volatile bool _evicted;
 
     public ProjectSnapshot Snapshot { get; } = snapshot;
     public int FlagIndex { get; } = flagIndex;
     public byte[] Outcomes { get; } = outcomes;
-    public DateTime At => new(Interlocked.Read(ref _atTicks), DateTimeKind.Utc);
+    public long AtTicks => Interlocked.Read(ref _atTicks);
+    public bool Evicted { get => _evicted; set => _evicted = value; }
+
+    // The AtTicks last handed to the database writer (0: these answers were never written).
+    public long HandedOverTicks { get; set; }
+    public long WrittenMinute { get; set; } = -1;
 
     public void Touch(long atTicks) => Interlocked.Exchange(ref _atTicks, atTicks);
 }
