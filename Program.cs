@@ -25,7 +25,7 @@ builder.AddEvaluation();
 var app = builder.Build();
 
 app.UseHttpConventions();
-app.UseAuthentication();
+app.UseManagementAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.MapApiDocumentation();

@@ -33,6 +33,15 @@ public static class JwtAuthentication
         return builder;
     }
 
+    // SDK and OFREP calls carry an SDK key, never a JWT: skipping the JWT handler there keeps it (and
+    // its per-request allocations) off the hot path.
+    public static WebApplication UseManagementAuthentication(this WebApplication app)
+    {
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/sdk") && !context.Request.Path.StartsWithSegments("/ofrep"),
+            branch => branch.UseAuthentication());
+        return app;
+    }
+
     public static Guid UserId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(JwtRegisteredClaimNames.Sub)
                    ?? throw new InvalidOperationException("An authenticated user always has a sub claim."));

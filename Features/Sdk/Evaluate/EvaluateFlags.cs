@@ -7,7 +7,8 @@ namespace FlagService.Features.Sdk.Evaluate;
 
 public static class EvaluateFlags
 {
-    // custom_attributes stays one JSON object (one parse, no dictionary); conditions look into it by name.
+    // Read by EvaluateRequestReader. custom_attributes stays one JSON object (one parse, no
+    // dictionary); conditions look into it by name.
     public sealed record EvaluateRequest(string? UserId = null, string? UserEmail = null, JsonElement? CustomAttributes = null);
 
     public sealed record FlagEvaluation(bool Enabled, string Reason);
@@ -18,6 +19,7 @@ public static class EvaluateFlags
             .Produces<Dictionary<string, FlagEvaluation>>(StatusCodes.Status200OK)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     private static readonly JsonEncodedText EnabledName = JsonEncodedText.Encode("enabled");
@@ -29,7 +31,7 @@ public static class EvaluateFlags
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     // The hot path: snapshot from memory, pure evaluation, counters in memory, one buffer copy.
-    internal static async Task HandleAsync(HttpContext http, EvaluateRequest? request, SnapshotStore store, EvaluationRecorder recorder)
+    internal static async Task HandleAsync(HttpContext http, SnapshotStore store, EvaluationRecorder recorder)
     {
         var (snapshot, problem) = await SdkEndpoints.ResolveAsync(http.Request.Headers[SdkEndpoints.KeyHeader], store);
         if (snapshot is null)
@@ -38,16 +40,18 @@ public static class EvaluateFlags
             return;
         }
 
-        var attributes = request?.CustomAttributes;
-        if (attributes is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
+        var (request, error, unsupported) = await EvaluateRequestReader.ReadAsync(http.Request, http.RequestAborted);
+        if (unsupported || error is not null)
         {
-            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["custom_attributes"] = ["must be an object"] })
-                .ExecuteAsync(http);
+            await (unsupported
+                ? TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                    detail: "The request body must be JSON, sent with Content-Type: application/json.")
+                : error!.ToProblem()).ExecuteAsync(http);
             return;
         }
 
         var context = new EvaluationContext(request?.UserId, request?.UserEmail,
-            attributes is { ValueKind: JsonValueKind.Object } json ? new JsonAttributes(json) : null);
+            request?.CustomAttributes is { } attributes ? new JsonAttributes(attributes) : null);
         var identifier = Identifiers.For(in context);
         var flags = snapshot.Flags;
         Span<byte> outcomes = flags.Length <= 512 ? stackalloc byte[flags.Length] : new byte[flags.Length];

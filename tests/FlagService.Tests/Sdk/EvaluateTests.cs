@@ -153,6 +153,35 @@ public sealed class EvaluateTests(AppFixture app) : IClassFixture<AppFixture>
         await (await Send("{\"user_id\": 42}")).ShouldBeValidationErrorAsync("user_id", "must be a string");
         await (await Send("{\"custom_attributes\": [1]}")).ShouldBeValidationErrorAsync("custom_attributes", "must be an object");
         await (await Send($"{{\"user_id\": \"{new string('u', 33 * 1024)}\"}}")).ShouldBeProblemAsync(413);
+        await (await Send("{\"user_id\": \"u\"} {}")).ShouldBeValidationErrorAsync("body", "valid JSON");
+        await (await Send("[{\"user_id\": \"u\"}]")).ShouldBeValidationErrorAsync("body", "JSON object");
+        await (await Send("{\"user_email\": {\"a\": 1}}")).ShouldBeValidationErrorAsync("user_email", "must be a string");
+
+        var text = new HttpRequestMessage(HttpMethod.Post, "/sdk/v1/evaluate") { Content = new StringContent("user_id=u", System.Text.Encoding.UTF8, "text/plain") };
+        text.Headers.Add("X-SDK-Key", sdk.SdkKey);
+        await (await client.SendAsync(text)).ShouldBeProblemAsync(415);
+    }
+
+    [Fact]
+    public async Task Evaluate_ignores_unknown_fields_and_accepts_nulls()
+    {
+        var sdk = await SdkScenario.CreateAsync(app);
+        var flag = await sdk.CreateFlagAsync("f", rollout: 0);
+        await sdk.AddRuleAsync(flag, new { rule_type = "user_id", rule_value = "u1" });
+        var client = app.CreateClient();
+        async Task<JsonObject> Send(string body)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/sdk/v1/evaluate") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-SDK-Key", sdk.SdkKey);
+            var response = await client.SendAsync(request);
+            response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            return await response.ReadObjectAsync();
+        }
+
+        Of(await Send("""{"extra": {"deep": [1, {"x": null}]}, "user_id": "u1", "user_email": null, "custom_attributes": null}"""), "f")
+            .Should().Be((true, "rule_match"));
+        Of(await Send("null"), "f").Should().Be((false, "rollout_excluded"));
+        Of(await Send("""  {"user_id": "u1"}  """), "f").Should().Be((true, "rule_match"));
     }
 
     [Fact]
