@@ -25,9 +25,7 @@ builder.AddEvaluation();
 var app = builder.Build();
 
 app.UseHttpConventions();
-app.UseManagementAuthentication();
-app.UseAuthorization();
-app.UseRateLimiter();
+app.UseAccessControl();
 app.MapApiDocumentation();
 
 app.MapHealth();

@@ -33,14 +33,19 @@ public static class JwtAuthentication
         return builder;
     }
 
-    // SDK and OFREP calls carry an SDK key, never a JWT: skipping the JWT handler there keeps it (and
-    // its per-request allocations) off the hot path.
-    public static WebApplication UseManagementAuthentication(this WebApplication app)
+    // SDK and OFREP calls carry an SDK key, never a JWT, so the JWT handler does not run for them;
+    // /sdk/v1/evaluate, the hot path, is not rate limited either (OFREP is, per key). Each
+    // middleware skipped is work and allocation saved on every call.
+    public static WebApplication UseAccessControl(this WebApplication app)
     {
-        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/sdk") && !context.Request.Path.StartsWithSegments("/ofrep"),
+        app.UseWhen(context => !IsSdk(context) && !context.Request.Path.StartsWithSegments("/ofrep"),
             branch => branch.UseAuthentication());
+        app.UseAuthorization();
+        app.UseWhen(context => !IsSdk(context), branch => branch.UseRateLimiter());
         return app;
     }
+
+    private static bool IsSdk(HttpContext context) => context.Request.Path.StartsWithSegments("/sdk");
 
     public static Guid UserId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(JwtRegisteredClaimNames.Sub)

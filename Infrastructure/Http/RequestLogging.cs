@@ -7,16 +7,17 @@ namespace FlagService.Infrastructure.Http;
 // they are the hot path.
 internal sealed partial class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
         var level = path.StartsWithSegments("/sdk") || path.StartsWithSegments("/ofrep") ? LogLevel.Debug : LogLevel.Information;
-        if (!logger.IsEnabled(level))
-        {
-            await next(context);
-            return;
-        }
+        // Not async unless logging: no state machine per request when nothing is written.
+        return logger.IsEnabled(level) ? LogAsync(context, level) : next(context);
+    }
 
+    private async Task LogAsync(HttpContext context, LogLevel level)
+    {
+        var path = context.Request.Path;
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -13,14 +13,20 @@ public static class EvaluateFlags
 
     public sealed record FlagEvaluation(bool Enabled, string Reason);
 
-    public static RouteHandlerBuilder MapEvaluateFlags(this IEndpointRouteBuilder sdk) =>
-        sdk.MapPost("/evaluate", HandleAsync).WithName(nameof(EvaluateFlags))
+    // The two singletons are taken once here rather than per request: asking RequestServices for
+    // them would create a DI scope for every call of the hot path.
+    public static RouteHandlerBuilder MapEvaluateFlags(this IEndpointRouteBuilder sdk)
+    {
+        var store = sdk.ServiceProvider.GetRequiredService<SnapshotStore>();
+        var recorder = sdk.ServiceProvider.GetRequiredService<EvaluationRecorder>();
+        return sdk.MapPost("/evaluate", (Delegate)((HttpContext http) => HandleAsync(http, store, recorder))).WithName(nameof(EvaluateFlags))
             .Accepts<EvaluateRequest>("application/json")
             .Produces<Dictionary<string, FlagEvaluation>>(StatusCodes.Status200OK)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+    }
 
     private static readonly JsonEncodedText EnabledName = JsonEncodedText.Encode("enabled");
     private static readonly JsonEncodedText ReasonName = JsonEncodedText.Encode("reason");
