@@ -31,8 +31,6 @@ public sealed partial class AnalyticsFlusher(
     private long _droppedCounts;
     private long _reportedDrops;
 
-    public long DroppedCounts => Interlocked.Read(ref _droppedCounts);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.FlushIntervalMilliseconds), time);

@@ -40,8 +40,6 @@ public sealed partial class SnapshotStore
         changes.Subscribe(Invalidate, InvalidateAll);
     }
 
-    public int Count => _byKey.Count;
-
     public ValueTask<ProjectSnapshot?> FindAsync(string sdkKey)
     {
         if (_byKey.TryGetValue(sdkKey, out var snapshot))

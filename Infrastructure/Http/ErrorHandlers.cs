@@ -27,7 +27,7 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems)
             StatusCodes.Status415UnsupportedMediaType => new ProblemDetails
             {
                 Title = "Unsupported media type",
-                Detail = "The request body must be JSON, sent with Content-Type: application/json.",
+                Detail = HttpConventions.UnsupportedMediaTypeDetail,
             },
             _ => Describe(bad, context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType),
         };

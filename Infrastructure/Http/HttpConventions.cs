@@ -20,6 +20,7 @@ public static class HttpConventions
 {
     public const int ManagementBodyLimit = 64 * 1024;
     public const int SdkBodyLimit = 32 * 1024;
+    public const string UnsupportedMediaTypeDetail = "The request body must be JSON, sent with Content-Type: application/json.";
 
     public static WebApplicationBuilder AddHttpConventions(this WebApplicationBuilder builder)
     {

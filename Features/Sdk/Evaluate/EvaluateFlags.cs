@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using FlagService.Features.Analytics;
 using FlagService.Features.Evaluation;
+using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Sdk.Evaluate;
 
@@ -51,7 +52,7 @@ public static class EvaluateFlags
         {
             await (unsupported
                 ? TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-                    detail: "The request body must be JSON, sent with Content-Type: application/json.")
+                    detail: HttpConventions.UnsupportedMediaTypeDetail)
                 : error!.ToProblem()).ExecuteAsync(http);
             return;
         }
