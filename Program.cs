@@ -1,4 +1,5 @@
 using FlagService.Features.Auth;
+using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Analytics;
 using FlagService.Features.Flags;
@@ -31,6 +32,7 @@ app.MapApiDocumentation();
 app.MapHealth();
 app.MapAuth();
 app.MapProjects();
+app.MapEnvironments();
 app.MapFlags();
 app.MapRules();
 app.MapSdk();

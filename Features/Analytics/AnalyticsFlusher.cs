@@ -26,8 +26,8 @@ public sealed partial class AnalyticsFlusher(
     private static readonly long IdleTicks = TimeSpan.FromMinutes(2).Ticks;
     private readonly AnalyticsOptions _options = options.Value;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<(Guid Flag, long Minute, int Outcome), long> _pendingCounts = [];
-    private readonly Dictionary<(Guid Project, string Identifier), Dictionary<Guid, (int Outcome, DateTime At)>> _pendingLatest = [];
+    private readonly Dictionary<(Guid Environment, Guid Flag, long Minute, EvaluationReason Reason, string Variant), long> _pendingCounts = [];
+    private readonly Dictionary<(Guid Environment, string Identifier), Dictionary<Guid, LatestAnswer>> _pendingLatest = [];
     private long _droppedCounts;
     private long _reportedDrops;
 
@@ -79,7 +79,7 @@ public sealed partial class AnalyticsFlusher(
         {
             counters.Harvest(minute, (m, outcome, delta) =>
             {
-                var key = (counters.FlagId, m, outcome);
+                var key = (counters.EnvironmentId, counters.FlagId, m, Outcome.Reason(outcome), counters.Variants[Outcome.Variant(outcome)]);
                 if (_pendingCounts.TryGetValue(key, out var count))
                 {
                     _pendingCounts[key] = count + delta;
@@ -114,7 +114,7 @@ public sealed partial class AnalyticsFlusher(
                 continue; // looked at again next flush
             }
 
-            var rowKey = (entry.Snapshot.ProjectId, key.Identifier);
+            var rowKey = (entry.Snapshot.EnvironmentId, key.Identifier);
             if (!_pendingLatest.TryGetValue(rowKey, out var flags))
             {
                 if (_pendingLatest.Count >= _options.MaxPendingIdentifiers)
@@ -128,22 +128,27 @@ public sealed partial class AnalyticsFlusher(
             var when = new DateTime(at, DateTimeKind.Utc);
             for (var i = 0; i < entry.Outcomes.Length; i++)
             {
-                var flagId = entry.Snapshot.FlagIds[entry.FlagIndex < 0 ? i : entry.FlagIndex];
+                var index = entry.FlagIndex < 0 ? i : entry.FlagIndex;
+                var flagId = entry.Snapshot.FlagIds[index];
                 if (!flags.TryGetValue(flagId, out var known) || known.At <= when)
                 {
-                    flags[flagId] = (entry.Outcomes[i], when);
+                    var variant = Outcome.Variant(entry.Outcomes[i]);
+                    flags[flagId] = new LatestAnswer(Outcome.Reason(entry.Outcomes[i]), entry.Snapshot.Flags[index].Variants[variant],
+                        variant == CompiledFlag.OnVariant, when);
                 }
             }
         }
     }
 
-    // Counts of flags deleted meanwhile are dropped by the join instead of failing the batch.
+    // Counts of flags or environments deleted meanwhile are dropped by the joins instead of failing the batch.
     private const string CountsSql = """
-        INSERT INTO flag_evaluation_counts (flag_id, minute, result, reason, count)
-        SELECT u.flag_id, u.minute, u.result, u.reason, u.count
-          FROM unnest(@flag_ids, @minutes, @results, @reasons, @counts) AS u(flag_id, minute, result, reason, count)
+        INSERT INTO flag_evaluation_counts (environment_id, flag_id, minute, reason, variant, count)
+        SELECT u.environment_id, u.flag_id, u.minute, u.reason, u.variant, u.count
+          FROM unnest(@environment_ids, @flag_ids, @minutes, @reasons, @variants, @counts)
+               AS u(environment_id, flag_id, minute, reason, variant, count)
           JOIN feature_flags f ON f.id = u.flag_id
-        ON CONFLICT (flag_id, minute, result, reason)
+          JOIN environments e ON e.id = u.environment_id
+        ON CONFLICT (flag_id, environment_id, minute, reason, variant)
         DO UPDATE SET count = flag_evaluation_counts.count + EXCLUDED.count
         """;
 
@@ -154,12 +159,12 @@ public sealed partial class AnalyticsFlusher(
             var batch = _pendingCounts.Take(BatchSize).ToArray();
             await using var command = db.CreateCommand(CountsSql);
             command.CommandTimeout = 10;
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("environment_ids", batch.Select(b => b.Key.Environment).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("flag_ids", batch.Select(b => b.Key.Flag).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<DateTime[]>("minutes",
                 batch.Select(b => new DateTime(b.Key.Minute * TimeSpan.TicksPerMinute, DateTimeKind.Utc)).ToArray()));
-            command.Parameters.Add(new NpgsqlParameter<bool[]>("results", batch.Select(b => FlagCounters.Decode(b.Key.Outcome).Result).ToArray()));
-            command.Parameters.Add(new NpgsqlParameter<string[]>("reasons",
-                batch.Select(b => FlagCounters.Decode(b.Key.Outcome).Reason.ToWire()).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("reasons", batch.Select(b => b.Key.Reason.ToWire()).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("variants", batch.Select(b => b.Key.Variant).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<long[]>("counts", batch.Select(b => b.Value).ToArray()));
             await command.ExecuteNonQueryAsync();
             foreach (var (key, _) in batch)
@@ -172,11 +177,11 @@ public sealed partial class AnalyticsFlusher(
     // `||` replaces the flags present in the new object and keeps the others. One instance's flushes
     // are in time order; between instances the later flush wins, within a flush interval.
     private const string LatestSql = """
-        INSERT INTO evaluation_latest (project_id, identifier, results)
-        SELECT u.project_id, u.identifier, u.results
-          FROM unnest(@project_ids, @identifiers, @results) AS u(project_id, identifier, results)
-          JOIN projects p ON p.id = u.project_id
-        ON CONFLICT (project_id, identifier)
+        INSERT INTO evaluation_latest (environment_id, identifier, results)
+        SELECT u.environment_id, u.identifier, u.results
+          FROM unnest(@environment_ids, @identifiers, @results) AS u(environment_id, identifier, results)
+          JOIN environments e ON e.id = u.environment_id
+        ON CONFLICT (environment_id, identifier)
         DO UPDATE SET results = evaluation_latest.results || EXCLUDED.results, updated_at = now()
         """;
 
@@ -187,7 +192,7 @@ public sealed partial class AnalyticsFlusher(
             var batch = _pendingLatest.Take(BatchSize).ToArray();
             await using var command = db.CreateCommand(LatestSql);
             command.CommandTimeout = 10;
-            command.Parameters.Add(new NpgsqlParameter<Guid[]>("project_ids", batch.Select(b => b.Key.Project).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("environment_ids", batch.Select(b => b.Key.Environment).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<string[]>("identifiers", batch.Select(b => b.Key.Identifier).ToArray()));
             command.Parameters.Add(new NpgsqlParameter("results", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
             {
@@ -201,19 +206,19 @@ public sealed partial class AnalyticsFlusher(
         }
     }
 
-    // {"<flag id>": {"result": true, "reason": "rollout", "at": "2026-01-31T10:00:00.123456Z"}}
-    internal static string ResultsJson(Dictionary<Guid, (int Outcome, DateTime At)> flags)
+    // {"<flag id>": {"result": true, "reason": "rollout", "variant": "on", "at": "2026-01-31T10:00:00.123456Z"}}
+    internal static string ResultsJson(Dictionary<Guid, LatestAnswer> flags)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            foreach (var (flagId, (outcome, at)) in flags)
+            foreach (var (flagId, (reason, variant, result, at)) in flags)
             {
-                var (result, reason) = FlagCounters.Decode(outcome);
                 json.WriteStartObject(flagId.ToString());
                 json.WriteBoolean("result", result);
                 json.WriteString("reason", reason.ToWire());
+                json.WriteString("variant", variant);
                 json.WriteString("at", at.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
                 json.WriteEndObject();
             }
@@ -238,3 +243,6 @@ public sealed partial class AnalyticsFlusher(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Analytics memory bounds reached: {DroppedCounts} evaluations not counted, {DroppedIdentifiers} latest results not recorded so far")]
     private static partial void LogDropped(ILogger logger, long droppedCounts, long droppedIdentifiers);
 }
+
+// What one identifier was last served by one flag.
+internal readonly record struct LatestAnswer(EvaluationReason Reason, string Variant, bool Result, DateTime At);

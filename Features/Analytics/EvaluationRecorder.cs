@@ -1,43 +1,67 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using FlagService.Features.Evaluation;
 using Microsoft.Extensions.Options;
 
 namespace FlagService.Features.Analytics;
 
 // The request side of analytics: a few interlocked increments and one dictionary write per request.
-// Nothing here waits on the database; AnalyticsFlusher drains it in the background.
-public sealed class EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeProvider time)
+// Nothing here waits on the database; AnalyticsFlusher drains it in the background. Snapshots know
+// nothing of analytics: the counters of a snapshot's flags are found here, once per request.
+public sealed class EvaluationRecorder
 {
-    private readonly ConcurrentDictionary<Guid, FlagCounters> _counters = new();
-    private readonly int _maxIdentifiers = options.Value.MaxPendingIdentifiers;
+    private readonly ConcurrentDictionary<(Guid Environment, Guid Flag, string Variants), FlagCounters> _counters = new();
+    private readonly ConditionalWeakTable<EnvironmentSnapshot, FlagCounters[]> _bySnapshot = new();
+    private readonly ConditionalWeakTable<EnvironmentSnapshot, FlagCounters[]>.CreateValueCallback _build;
     private readonly ConcurrentDictionary<LatestKey, LatestEntry> _latest = new();
+    private readonly int _maxIdentifiers;
+    private readonly TimeProvider _time;
     private int _latestCount;
     private long _droppedIdentifiers;
+
+    public EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeProvider time)
+    {
+        _maxIdentifiers = options.Value.MaxPendingIdentifiers;
+        _time = time;
+        _build = Build;
+    }
 
     public long DroppedIdentifiers => Interlocked.Read(ref _droppedIdentifiers);
 
     public ICollection<FlagCounters> AllCounters => _counters.Values;
 
-    // Counters outlive snapshots: a rebuilt snapshot keeps counting into the same object.
-    public FlagCounters CountersFor(Guid flagId) => _counters.GetOrAdd(flagId, static (id, now) => new FlagCounters(id, MinuteOf(now)), time.GetUtcNow());
-
     public static long MinuteOf(DateTimeOffset instant) => instant.UtcTicks / TimeSpan.TicksPerMinute;
 
-    // One evaluate call: the outcome of every flag (flagIndex = -1) or of one flag.
-    public void Record(ProjectSnapshot snapshot, ReadOnlySpan<byte> outcomes, int flagIndex, string? identifier)
+    // Counters outlive snapshots: a rebuilt snapshot of the same environment keeps counting into
+    // the same objects (a flag whose variants changed gets new ones, since outcomes index variants).
+    public FlagCounters[] CountersFor(EnvironmentSnapshot snapshot) =>
+        _bySnapshot.TryGetValue(snapshot, out var counters) ? counters : _bySnapshot.GetValue(snapshot, _build);
+
+    private FlagCounters[] Build(EnvironmentSnapshot snapshot)
     {
-        var now = time.GetUtcNow();
+        var minute = MinuteOf(_time.GetUtcNow());
+        return Array.ConvertAll(snapshot.Flags, flag => _counters.GetOrAdd(
+            (snapshot.EnvironmentId, flag.Id, string.Join('\n', flag.Variants)),
+            static (key, state) => new FlagCounters(key.Environment, key.Flag, state.Variants, state.Minute),
+            (flag.Variants, Minute: minute)));
+    }
+
+    // One evaluate call: the outcome of every flag (flagIndex = -1) or of one flag.
+    public void Record(EnvironmentSnapshot snapshot, ReadOnlySpan<ushort> outcomes, int flagIndex, string? identifier)
+    {
+        var now = _time.GetUtcNow();
         var minute = MinuteOf(now);
+        var counters = CountersFor(snapshot);
         if (flagIndex < 0)
         {
             for (var i = 0; i < outcomes.Length; i++)
             {
-                snapshot.Counters[i].Increment(minute, outcomes[i]);
+                counters[i].Increment(minute, outcomes[i]);
             }
         }
         else
         {
-            snapshot.Counters[flagIndex].Increment(minute, outcomes[0]);
+            counters[flagIndex].Increment(minute, outcomes[0]);
         }
 
         if (string.IsNullOrEmpty(identifier))
@@ -45,10 +69,10 @@ public sealed class EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeP
             return;
         }
 
-        // Latest answers live in one long-lived entry per (project or flag, identifier). A repeat of
-        // the same answers only moves the entry's time: a steady stream of users allocates nothing
-        // and leaves no garbage for the collector (the flusher reads entries in place).
-        var key = new LatestKey(flagIndex < 0 ? snapshot.ProjectId : snapshot.FlagIds[flagIndex], identifier);
+        // Latest answers live in one long-lived entry per (environment or flag, identifier). A
+        // repeat of the same answers only moves the entry's time: a steady stream of users
+        // allocates nothing and leaves no garbage for the collector (the flusher reads entries in place).
+        var key = new LatestKey(snapshot.EnvironmentId, flagIndex < 0 ? Guid.Empty : snapshot.FlagIds[flagIndex], identifier);
         var found = _latest.TryGetValue(key, out var existing);
         if (found && existing!.Snapshot == snapshot && existing.FlagIndex == flagIndex && outcomes.SequenceEqual(existing.Outcomes))
         {
@@ -98,18 +122,19 @@ public sealed class EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeP
     }
 }
 
-public readonly record struct LatestKey(Guid ScopeId, string Identifier);
+// FlagId is Guid.Empty for an entry holding all flags of the environment.
+public readonly record struct LatestKey(Guid EnvironmentId, Guid FlagId, string Identifier);
 
-// One identifier's latest answers for a project (FlagIndex -1) or a flag. Requests move AtTicks;
-// HandedOverTicks and WrittenMinute belong to the flusher.
-public sealed class LatestEntry(ProjectSnapshot snapshot, int flagIndex, byte[] outcomes, long atTicks)
+// One identifier's latest answers in an environment: for all flags (FlagIndex -1) or one flag.
+// Requests move AtTicks; HandedOverTicks and WrittenMinute belong to the flusher.
+public sealed class LatestEntry(EnvironmentSnapshot snapshot, int flagIndex, ushort[] outcomes, long atTicks)
 {
     private long _atTicks = atTicks;
     private volatile bool _evicted;
 
-    public ProjectSnapshot Snapshot { get; } = snapshot;
+    public EnvironmentSnapshot Snapshot { get; } = snapshot;
     public int FlagIndex { get; } = flagIndex;
-    public byte[] Outcomes { get; } = outcomes;
+    public ushort[] Outcomes { get; } = outcomes;
     public long AtTicks => Interlocked.Read(ref _atTicks);
     public bool Evicted { get => _evicted; set => _evicted = value; }
 

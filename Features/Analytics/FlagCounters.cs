@@ -2,39 +2,47 @@ using FlagService.Features.Evaluation;
 
 namespace FlagService.Features.Analytics;
 
-// Evaluation counts of one flag, by minute and outcome (reason x result), written by many request
-// threads at once without contention: each processor increments its own cache line. A ring of four
-// minute slots lets the harvester read finished minutes while the current one is being written.
+// Evaluation counts of one flag in one environment, by minute and outcome (reason x variant, see
+// Outcome), written by many request threads at once without contention: each processor increments
+// its own stripe. A ring of four minute slots lets the harvester read finished minutes while the
+// current one is being written.
 public sealed class FlagCounters
 {
-    public const int Outcomes = 8; // 4 reasons x {false, true}
     public const int Slots = 4;
     private static readonly int Stripes = Math.Max(1, Environment.ProcessorCount);
 
-    // [slot][stripe][outcome]: 8 longs, one 64-byte cache line, per slot and stripe.
-    private readonly long[] _counts = new long[Slots * Stripes * Outcomes];
+    private readonly int _outcomes;
+
+    // [slot][stripe][outcome]; an outcome is directly its index (variant << 3 | reason).
+    private readonly long[] _counts;
 
     // Harvester-only state: which minute each slot holds, and what of it has been harvested.
     private readonly long[] _slotMinute = [-1, -1, -1, -1];
-    private readonly long[] _harvested = new long[Slots * Outcomes];
+    private readonly long[] _harvested;
 
-    public FlagCounters(Guid flagId, long currentMinute)
+    public FlagCounters(Guid environmentId, Guid flagId, string[] variants, long currentMinute)
     {
+        ArgumentNullException.ThrowIfNull(variants);
+        EnvironmentId = environmentId;
         FlagId = flagId;
+        Variants = variants;
+        _outcomes = Outcome.ReasonSlots * variants.Length;
+        _counts = new long[Slots * Stripes * _outcomes];
+        _harvested = new long[Slots * _outcomes];
         _slotMinute[currentMinute & (Slots - 1)] = currentMinute;
         _slotMinute[(currentMinute + 1) & (Slots - 1)] = currentMinute + 1;
     }
 
+    public Guid EnvironmentId { get; }
     public Guid FlagId { get; }
 
-    public static int Outcome(EvaluationResult result) => ((int)result.Reason << 1) | (result.Value ? 1 : 0);
-
-    public static (bool Result, EvaluationReason Reason) Decode(int outcome) => ((outcome & 1) == 1, (EvaluationReason)(outcome >> 1));
+    // The variant keys that outcomes index into.
+    public string[] Variants { get; }
 
     public void Increment(long minute, int outcome)
     {
         var stripe = Thread.GetCurrentProcessorId() % Stripes;
-        Interlocked.Increment(ref _counts[(((int)(minute & (Slots - 1)) * Stripes) + stripe) * Outcomes + outcome]);
+        Interlocked.Increment(ref _counts[(((int)(minute & (Slots - 1)) * Stripes) + stripe) * _outcomes + outcome]);
     }
 
     // Called by one harvester thread, at least every few seconds. Adds what was counted since the
@@ -55,12 +63,12 @@ public sealed class FlagCounters
                 HarvestSlot(slot, sink);
                 for (var stripe = 0; stripe < Stripes; stripe++)
                 {
-                    for (var outcome = 0; outcome < Outcomes; outcome++)
+                    for (var outcome = 0; outcome < _outcomes; outcome++)
                     {
-                        Interlocked.Exchange(ref _counts[((slot * Stripes) + stripe) * Outcomes + outcome], 0);
+                        Interlocked.Exchange(ref _counts[((slot * Stripes) + stripe) * _outcomes + outcome], 0);
                     }
                 }
-                Array.Clear(_harvested, slot * Outcomes, Outcomes);
+                Array.Clear(_harvested, slot * _outcomes, _outcomes);
                 _slotMinute[slot] = minute;
             }
         }
@@ -69,18 +77,18 @@ public sealed class FlagCounters
     private void HarvestSlot(int slot, Action<long, int, long> sink)
     {
         var minute = _slotMinute[slot];
-        for (var outcome = 0; outcome < Outcomes; outcome++)
+        for (var outcome = 0; outcome < _outcomes; outcome++)
         {
             long total = 0;
             for (var stripe = 0; stripe < Stripes; stripe++)
             {
-                total += Interlocked.Read(ref _counts[((slot * Stripes) + stripe) * Outcomes + outcome]);
+                total += Interlocked.Read(ref _counts[((slot * Stripes) + stripe) * _outcomes + outcome]);
             }
-            var delta = total - _harvested[slot * Outcomes + outcome];
+            var delta = total - _harvested[slot * _outcomes + outcome];
             if (delta > 0 && minute >= 0)
             {
                 sink(minute, outcome, delta);
-                _harvested[slot * Outcomes + outcome] = total;
+                _harvested[slot * _outcomes + outcome] = total;
             }
         }
     }

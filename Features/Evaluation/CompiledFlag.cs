@@ -20,7 +20,19 @@ public sealed class CompiledFlag
         IsStatic = !enabled || (rules.Length == 0 && rolloutPercentage is 0 or 100);
     }
 
+    // A boolean flag serves one of two variants; analytics count outcomes by variant index.
+    public const int OnVariant = 0;
+    public const int OffVariant = 1;
+    private static readonly string[] BooleanVariants = ["on", "off"];
+    private static readonly System.Text.Json.JsonEncodedText[] BooleanEncoded =
+        Array.ConvertAll(BooleanVariants, v => System.Text.Json.JsonEncodedText.Encode(v));
+
     public Guid Id { get; }
+
+    // Variant keys by index.
+    public string[] Variants => BooleanVariants;
+
+    public System.Text.Json.JsonEncodedText[] EncodedVariants => BooleanEncoded;
 
     public string Key { get; }
 

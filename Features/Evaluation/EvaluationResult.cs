@@ -14,7 +14,11 @@ public readonly record struct EvaluationResult(
     bool Value,
     EvaluationReason Reason,
     Guid? RuleId = null,
-    bool IdentifierMissing = false);
+    bool IdentifierMissing = false)
+{
+    // The served variant's index in the flag's Variants: a boolean flag serves `on` or `off`.
+    public int Variant => Value ? CompiledFlag.OnVariant : CompiledFlag.OffVariant;
+}
 
 public static class EvaluationReasonExtensions
 {
@@ -26,4 +30,21 @@ public static class EvaluationReasonExtensions
         EvaluationReason.RolloutExcluded => "rollout_excluded",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
+}
+
+// An outcome is what was served and why: (reason, variant), packed into 16 bits so that a request
+// keeps one per flag on the stack and analytics count by it. Three bits of reason leave room for
+// the reasons still to come; the variant index takes the rest.
+public static class Outcome
+{
+    public const int ReasonBits = 3;
+    public const int ReasonSlots = 1 << ReasonBits;
+
+    public static ushort Of(EvaluationResult result) => Of(result.Reason, result.Variant);
+
+    public static ushort Of(EvaluationReason reason, int variant) => (ushort)((variant << ReasonBits) | (int)reason);
+
+    public static EvaluationReason Reason(int outcome) => (EvaluationReason)(outcome & (ReasonSlots - 1));
+
+    public static int Variant(int outcome) => outcome >> ReasonBits;
 }

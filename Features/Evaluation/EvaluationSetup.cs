@@ -11,6 +11,7 @@ public static class EvaluationSetup
             .ValidateDataAnnotations();
         builder.Services.AddSingleton<ProjectChanges>();
         builder.Services.AddSingleton<EvaluationRecorder>();
+        builder.Services.AddSingleton<SnapshotLoader>();
         builder.Services.AddSingleton<SnapshotStore>();
         builder.Services.AddSingleton<ConfigurationListener>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigurationListener>());

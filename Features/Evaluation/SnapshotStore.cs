@@ -1,64 +1,61 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
-using FlagService.Features.Analytics;
-using Npgsql;
 
 namespace FlagService.Features.Evaluation;
 
-// Thrown when a snapshot must be loaded and the database cannot be reached: the SDK answers 503.
-public sealed class SnapshotUnavailableException(Exception inner)
-    : Exception("The flag configuration cannot be loaded: the database is unreachable.", inner);
-
-// SDK key -> project snapshot, held in memory. A warm lookup is one dictionary read; a miss loads
-// the project with one query. Writes invalidate through ProjectChanges (this instance at once,
-// other instances through LISTEN/NOTIFY).
-public sealed partial class SnapshotStore
+// Environment key (sdk or server key) -> the environment's snapshot, held in memory. A warm lookup
+// is one dictionary read; a miss loads the whole project (SnapshotLoader) and caches every
+// environment of it under its keys. Writes invalidate a project through ProjectChanges (this
+// instance at once, other instances through LISTEN/NOTIFY).
+public sealed class SnapshotStore
 {
     private static readonly TimeSpan UnknownKeyTtl = TimeSpan.FromSeconds(5);
     private const int MaxUnknownKeys = 10_000;
 
-    private readonly ConcurrentDictionary<string, ProjectSnapshot> _byKey = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Guid, string> _keyByProject = new();
-    private readonly ConcurrentDictionary<string, Lazy<Task<ProjectSnapshot?>>> _loading = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, EnvironmentSnapshot> _byKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, ProjectSnapshot> _projects = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<EnvironmentSnapshot?>>> _loading = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _unknownKeys = new(StringComparer.Ordinal);
-    private readonly NpgsqlDataSource _db;
-    private readonly EvaluationRecorder _recorder;
+    private readonly SnapshotLoader _loader;
     private readonly TimeProvider _time;
-    private readonly ILogger<SnapshotStore> _logger;
 
     // Bumped by every invalidation; a load that saw it move may hold stale data and is not kept.
     private long _generation;
 
-    public SnapshotStore(NpgsqlDataSource db, EvaluationRecorder recorder, ProjectChanges changes, TimeProvider time,
-        ILogger<SnapshotStore> logger)
+    public SnapshotStore(SnapshotLoader loader, ProjectChanges changes, TimeProvider time)
     {
-        _db = db;
-        _recorder = recorder;
+        _loader = loader;
         _time = time;
-        _logger = logger;
         changes.Subscribe(Invalidate, InvalidateAll);
     }
 
-    public ValueTask<ProjectSnapshot?> FindAsync(string sdkKey)
+    // The projects in memory now (each with all its environments).
+    public ICollection<ProjectSnapshot> Projects => _projects.Values;
+
+    public ValueTask<EnvironmentSnapshot?> FindAsync(string key)
     {
-        if (_byKey.TryGetValue(sdkKey, out var snapshot))
+        if (_byKey.TryGetValue(key, out var snapshot))
         {
-            return ValueTask.FromResult<ProjectSnapshot?>(snapshot);
+            return ValueTask.FromResult<EnvironmentSnapshot?>(snapshot);
         }
-        if (_unknownKeys.TryGetValue(sdkKey, out var expires) && expires > _time.GetTimestamp())
+        if (_unknownKeys.TryGetValue(key, out var expires) && expires > _time.GetTimestamp())
         {
-            return ValueTask.FromResult<ProjectSnapshot?>(null);
+            return ValueTask.FromResult<EnvironmentSnapshot?>(null);
         }
-        return new ValueTask<ProjectSnapshot?>(LoadOnceAsync(sdkKey));
+        return new ValueTask<EnvironmentSnapshot?>(LoadOnceAsync(key));
     }
 
     public void Invalidate(Guid projectId)
     {
         Interlocked.Increment(ref _generation);
-        if (_keyByProject.TryRemove(projectId, out var key))
+        if (_projects.TryRemove(projectId, out var project))
         {
-            _byKey.TryRemove(key, out _);
+            foreach (var environment in project.Environments)
+            {
+                foreach (var key in environment.SecretKeys)
+                {
+                    _byKey.TryRemove(new KeyValuePair<string, EnvironmentSnapshot>(key, environment));
+                }
+            }
         }
         _unknownKeys.Clear();
     }
@@ -67,111 +64,62 @@ public sealed partial class SnapshotStore
     {
         Interlocked.Increment(ref _generation);
         _byKey.Clear();
-        _keyByProject.Clear();
+        _projects.Clear();
         _unknownKeys.Clear();
     }
 
     // Concurrent misses for one key share one query.
-    private async Task<ProjectSnapshot?> LoadOnceAsync(string sdkKey)
+    private async Task<EnvironmentSnapshot?> LoadOnceAsync(string key)
     {
-        var load = _loading.GetOrAdd(sdkKey, key => new Lazy<Task<ProjectSnapshot?>>(() => LoadAsync(key)));
+        var load = _loading.GetOrAdd(key, k => new Lazy<Task<EnvironmentSnapshot?>>(() => LoadAsync(k)));
         try
         {
             return await load.Value;
         }
         finally
         {
-            _loading.TryRemove(new KeyValuePair<string, Lazy<Task<ProjectSnapshot?>>>(sdkKey, load));
+            _loading.TryRemove(new KeyValuePair<string, Lazy<Task<EnvironmentSnapshot?>>>(key, load));
         }
     }
 
-    private const string Sql = """
-        SELECT p.id, f.id, f.key, f.enabled, f.rollout_percentage,
-               r.id, r.rule_type, r.rule_value, r.conditions::text, r.rollout_percentage, r.enabled, r.priority, r.created_at
-          FROM projects p
-          LEFT JOIN feature_flags f ON f.project_id = p.id
-          LEFT JOIN targeting_rules r ON r.flag_id = f.id
-         WHERE p.sdk_key = @SdkKey
-         ORDER BY f.key, r.id
-        """;
-
-    private async Task<ProjectSnapshot?> LoadAsync(string sdkKey)
+    private async Task<EnvironmentSnapshot?> LoadAsync(string key)
     {
         var generation = Interlocked.Read(ref _generation);
-        Guid? projectId = null;
-        var flags = new List<(Guid Id, string Key, bool Enabled, int Rollout, List<RuleDefinition> Rules)>();
-        try
+        var definition = await _loader.LoadAsync(key);
+        if (definition is null)
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await using var command = _db.CreateCommand(Sql);
-            command.Parameters.AddWithValue("SdkKey", sdkKey);
-            await using var reader = await command.ExecuteReaderAsync(timeout.Token);
-            while (await reader.ReadAsync(timeout.Token))
-            {
-                projectId ??= reader.GetGuid(0);
-                if (reader.IsDBNull(1))
-                {
-                    continue;
-                }
-                var flagId = reader.GetGuid(1);
-                if (flags.Count == 0 || flags[^1].Id != flagId)
-                {
-                    flags.Add((flagId, reader.GetString(2), reader.GetBoolean(3), reader.GetInt32(4), []));
-                }
-                if (!reader.IsDBNull(5))
-                {
-                    flags[^1].Rules.Add(new RuleDefinition(
-                        reader.GetGuid(5), reader.GetString(6),
-                        reader.IsDBNull(7) ? null : reader.GetString(7),
-                        reader.IsDBNull(8) ? null : reader.GetString(8),
-                        reader.GetInt32(9), reader.GetBoolean(10), reader.GetInt32(11), reader.GetDateTime(12)));
-                }
-            }
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
-        {
-            LogUnavailable(_logger, e.Message);
-            throw new SnapshotUnavailableException(e);
-        }
-
-        if (projectId is null)
-        {
-            RememberUnknown(sdkKey, generation);
+            RememberUnknown(key, generation);
             return null;
         }
 
-        var compiled = new CompiledFlag[flags.Count];
-        var counters = new FlagCounters[flags.Count];
-        var digest = new StringBuilder();
-        for (var i = 0; i < flags.Count; i++)
-        {
-            var (id, key, enabled, rollout, rules) = flags[i];
-            compiled[i] = CompiledFlag.Compile(new FlagDefinition(id, key, enabled, rollout, rules));
-            counters[i] = _recorder.CountersFor(id);
-            digest.Append(id).Append(key).Append(enabled).Append(rollout);
-            foreach (var r in rules)
-            {
-                digest.Append(r.Id).Append(r.RuleType).Append(r.RuleValue).Append(r.ConditionsJson)
-                      .Append(r.RolloutPercentage).Append(r.Enabled).Append(r.Priority).Append(r.CreatedAt.Ticks);
-            }
-        }
-        var version = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(digest.ToString())))[..16];
-        var snapshot = new ProjectSnapshot(projectId.Value, sdkKey, compiled, counters, version);
-
+        var project = new ProjectSnapshot(definition);
         // Publish, then check that no invalidation slipped in since the query started: if one did,
         // the data may predate it, so take it back out (this request still gets an answer).
-        _keyByProject[snapshot.ProjectId] = sdkKey;
-        _byKey[sdkKey] = snapshot;
+        _projects[project.ProjectId] = project;
+        foreach (var environment in project.Environments)
+        {
+            foreach (var secret in environment.SecretKeys)
+            {
+                _byKey[secret] = environment;
+            }
+        }
         if (Interlocked.Read(ref _generation) != generation)
         {
-            _byKey.TryRemove(new KeyValuePair<string, ProjectSnapshot>(sdkKey, snapshot));
+            _projects.TryRemove(new KeyValuePair<Guid, ProjectSnapshot>(project.ProjectId, project));
+            foreach (var environment in project.Environments)
+            {
+                foreach (var secret in environment.SecretKeys)
+                {
+                    _byKey.TryRemove(new KeyValuePair<string, EnvironmentSnapshot>(secret, environment));
+                }
+            }
         }
-        return snapshot;
+        return project.Environments.First(e => e.SecretKeys.Contains(key, StringComparer.Ordinal));
     }
 
     // Random keys cannot be guessed, so a short negative cache only shields the database from
     // clients that keep sending a revoked or mistyped key.
-    private void RememberUnknown(string sdkKey, long generation)
+    private void RememberUnknown(string key, long generation)
     {
         if (_unknownKeys.Count >= MaxUnknownKeys)
         {
@@ -179,10 +127,7 @@ public sealed partial class SnapshotStore
         }
         if (Interlocked.Read(ref _generation) == generation)
         {
-            _unknownKeys[sdkKey] = _time.GetTimestamp() + (long)(UnknownKeyTtl.TotalSeconds * _time.TimestampFrequency);
+            _unknownKeys[key] = _time.GetTimestamp() + (long)(UnknownKeyTtl.TotalSeconds * _time.TimestampFrequency);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot load a project snapshot: {Reason}")]
-    private static partial void LogUnavailable(ILogger logger, string reason);
 }

@@ -93,7 +93,7 @@ public static class Ofrep
             _ => "DEFAULT",
         };
         var metadata = result.RuleId is { } ruleId ? new Dictionary<string, object> { ["ruleId"] = ruleId.ToString() } : [];
-        return new Evaluation(flag.Key, result.Value, result.Value ? "on" : "off", reason, metadata);
+        return new Evaluation(flag.Key, result.Value, flag.Variants[result.Variant], reason, metadata);
     }
 
     public static string MissingKeyDetails(string flagKey) =>

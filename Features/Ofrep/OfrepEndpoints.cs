@@ -37,7 +37,7 @@ public static class OfrepEndpoints
 
     // Authenticates, then parses the body and maps the context. Either a snapshot, context and the
     // parsed document (kept alive while its elements are in use), or the response to send.
-    public static async Task<(ProjectSnapshot? Snapshot, EvaluationContext Context, JsonDocument? Body, IResult? Failure)> ReadAsync(
+    public static async Task<(EnvironmentSnapshot? Snapshot, EvaluationContext Context, JsonDocument? Body, IResult? Failure)> ReadAsync(
         HttpContext http, SnapshotStore store, string? flagKey)
     {
         var (snapshot, problem) = await SdkEndpoints.ResolveAsync(SdkKey(http.Request), store);

@@ -13,8 +13,14 @@ public sealed record ProjectResponse(
 
 public static class ProjectsEndpoints
 {
-    // Every query below filters on created_by = the caller, so another user's project is a 404.
-    public const string Columns = "id, name, description, sdk_key, created_at, updated_at";
+    // The projects the caller may see (user_projects, from Migrations/0005, is the one place that
+    // says who may touch a project), with the v1 sdk_key: the default environment's.
+    public const string Select = """
+        SELECT p.id, p.name, p.description, e.sdk_key, p.created_at, p.updated_at
+          FROM projects p
+          JOIN user_projects(@UserId) m ON m.project_id = p.id
+          JOIN environments e ON e.project_id = p.id AND e.is_default
+        """;
 
     public static IEndpointRouteBuilder MapProjects(this IEndpointRouteBuilder app)
     {

@@ -18,9 +18,9 @@ public static class SdkEndpoints
         return app;
     }
 
-    // The project behind an SDK key, from memory when warm. Null with a problem to send otherwise:
+    // The environment behind an SDK key, from memory when warm. Null with a problem to send otherwise:
     // 401 for a missing or unknown key, 503 when the key is not cached and the database is down.
-    public static async ValueTask<(ProjectSnapshot? Snapshot, IResult? Problem)> ResolveAsync(string? sdkKey, SnapshotStore store)
+    public static async ValueTask<(EnvironmentSnapshot? Snapshot, IResult? Problem)> ResolveAsync(string? sdkKey, SnapshotStore store)
     {
         if (string.IsNullOrEmpty(sdkKey))
         {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
@@ -7,10 +6,17 @@ using Microsoft.AspNetCore.Mvc;
 namespace FlagService.Infrastructure.Http;
 
 // Turns the framework's binding failures into problem details that name the field and the rule.
-internal sealed partial class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
+internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
+        if (exception is InvalidRouteValueException route)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            var invalid = Validation($"The route value '{route.Name}' {route.Rule}.", route.Name, route.Rule);
+            invalid.Status = StatusCodes.Status400BadRequest;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = invalid });
+        }
         if (exception is not BadHttpRequestException bad)
         {
             return false;
@@ -29,13 +35,19 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems)
                 Title = "Unsupported media type",
                 Detail = HttpConventions.UnsupportedMediaTypeDetail,
             },
-            _ => Describe(bad, context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType),
+            _ => Describe(bad, context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType,
+                HasNoBody(context.Request)),
         };
         problem.Status = bad.StatusCode;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
 
-    internal static ProblemDetails Describe(BadHttpRequestException bad, Type? bodyType)
+    // Whether the request came without a body, read from the request itself rather than from how
+    // the framework words its complaint.
+    private static bool HasNoBody(HttpRequest request) =>
+        request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.TransferEncoding.Any(v => v?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true));
+
+    internal static ProblemDetails Describe(BadHttpRequestException bad, Type? bodyType, bool noBody)
     {
         if (bad.InnerException is JsonException json)
         {
@@ -54,15 +66,7 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems)
             return Validation($"The field '{field}' {rule}.", field, rule);
         }
 
-        if (BindFailure().Match(bad.Message) is { Success: true } bind)
-        {
-            var name = bind.Groups[2].Value;
-            var rule = bind.Groups[1].Value == "Guid" ? "must be a UUID" : "has an invalid value";
-            return Validation($"The route value '{name}' {rule}.", name, rule);
-        }
-
-        if (bad.Message.StartsWith("Required parameter", StringComparison.Ordinal) ||
-            bad.Message.Contains("no body was provided", StringComparison.Ordinal))
+        if (noBody && bodyType is not null)
         {
             return Validation("A JSON body is required.", "body", "is required");
         }
@@ -127,9 +131,6 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems)
                                 && !type.Name.Contains("Dictionary", StringComparison.Ordinal)) => "an array",
         _ => "an object",
     };
-
-    [GeneratedRegex("""Failed to bind parameter "(\S+) (\w+)" from""", RegexOptions.CultureInvariant)]
-    private static partial Regex BindFailure();
 }
 
 // A real fault: logged with the request's trace id, which the body also carries, and nothing else.

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Environments;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,27 +11,33 @@ namespace FlagService.Features.Analytics.Evaluations;
 public static class GetUserEvaluation
 {
     public sealed record UserEvaluationResponse(
-        Guid FlagId, string FlagKey, string Identifier, bool Enabled, string Reason, DateTime EvaluatedAt);
+        Guid FlagId, string FlagKey, string Identifier, bool Enabled, string Reason, string Variant, DateTime EvaluatedAt,
+        string Environment);
 
-    private sealed record Row(Guid FlagId, string FlagKey, bool? Result, string? Reason, DateTime? EvaluatedAt);
+    private sealed record Row(Guid FlagId, string FlagKey, string Environment, bool? Result, string? Reason, string? Variant,
+        DateTime? EvaluatedAt);
 
     public static RouteHandlerBuilder MapGetUserEvaluation(this IEndpointRouteBuilder flags) =>
         flags.MapGet("/evaluations", HandleAsync).WithName(nameof(GetUserEvaluation));
 
-    // `user` is the evaluation identifier: the user_id, or else the lower-cased email.
-    private const string Sql = """
-        SELECT f.id AS flag_id, f.key AS flag_key,
+    // `user` is the evaluation identifier: the user_id, or else the lower-cased email. Answers
+    // recorded before variants existed carry only the result, whose variant is on or off.
+    private const string Sql = $"""
+        SELECT f.id AS flag_id, f.key AS flag_key, e.key AS environment,
                (l.results -> f.id::text ->> 'result')::boolean AS result,
                l.results -> f.id::text ->> 'reason' AS reason,
+               COALESCE(l.results -> f.id::text ->> 'variant',
+                        CASE (l.results -> f.id::text ->> 'result')::boolean WHEN true THEN 'on' WHEN false THEN 'off' END) AS variant,
                (l.results -> f.id::text ->> 'at')::timestamptz AS evaluated_at
           FROM feature_flags f
-          JOIN projects p ON p.id = f.project_id
-          LEFT JOIN evaluation_latest l ON l.project_id = f.project_id AND l.identifier = @User
-         WHERE f.id = @FlagId AND f.project_id = @ProjectId AND p.created_by = @UserId
+          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
+          JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}
+          LEFT JOIN evaluation_latest l ON l.environment_id = e.id AND l.identifier = @User
+         WHERE f.id = @FlagId AND f.project_id = @ProjectId
         """;
 
     internal static async Task<Results<Ok<UserEvaluationResponse>, NotFound, ProblemHttpResult, ValidationProblem>> HandleAsync(
-        Guid projectId, Guid flagId, string? user, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, PathId flagId, EnvironmentRef environment, string? user, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var identifier = errors.Text("user", user, 1, 1024, required: true);
@@ -42,7 +49,8 @@ public static class GetUserEvaluation
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Sql, new
         {
-            ProjectId = projectId, FlagId = flagId, UserId = principal.UserId(), User = identifier,
+            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = principal.UserId(), User = identifier,
+            EnvId = environment.Id, EnvKey = environment.Key,
         }, cancellationToken: ct));
         if (row is null)
         {
@@ -53,7 +61,7 @@ public static class GetUserEvaluation
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not evaluated",
                 detail: $"The flag has not been evaluated for '{identifier}' (or the evaluation has not been flushed yet).");
         }
-        return TypedResults.Ok(new UserEvaluationResponse(row.FlagId, row.FlagKey, identifier!, row.Result.Value, row.Reason!,
-            DateTime.SpecifyKind(row.EvaluatedAt!.Value, DateTimeKind.Utc)));
+        return TypedResults.Ok(new UserEvaluationResponse(row.FlagId, row.FlagKey, identifier!, row.Result.Value, row.Reason!, row.Variant!,
+            DateTime.SpecifyKind(row.EvaluatedAt!.Value, DateTimeKind.Utc), row.Environment));
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Dapper;
+using FlagService.Features.Environments;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,36 +17,47 @@ public static class GetFlagStats
 
     public sealed record Counts(
         long Total, [property: JsonPropertyName("true")] long True, [property: JsonPropertyName("false")] long False,
-        Dictionary<string, long> ByReason);
+        Dictionary<string, long> ByReason, Dictionary<string, long> ByVariant);
 
     public sealed record Bucket(DateTime Start, long Total, [property: JsonPropertyName("true")] long True,
-        [property: JsonPropertyName("false")] long False, Dictionary<string, long> ByReason);
+        [property: JsonPropertyName("false")] long False, Dictionary<string, long> ByReason, Dictionary<string, long> ByVariant);
 
-    public sealed record StatsResponse(Guid FlagId, DateTime From, DateTime To, string Interval, Counts Totals, Bucket[] Buckets);
+    public sealed record StatsResponse(
+        Guid FlagId, string Environment, DateTime From, DateTime To, string Interval, Counts Totals, Bucket[] Buckets);
 
-    private sealed record Row(DateTime Start, bool? Result, string? Reason, long Count);
+    private sealed record Row(DateTime Start, string? Reason, string? Variant, long Count);
 
     public static RouteHandlerBuilder MapGetFlagStats(this IEndpointRouteBuilder flags) =>
         flags.MapGet("/stats", HandleAsync).WithName(nameof(GetFlagStats));
 
     // Dense buckets (empty ones included) from `from` to `to`, in UTC.
-    private const string Sql = """
-        SELECT EXISTS (SELECT 1 FROM feature_flags f JOIN projects p ON p.id = f.project_id
-                        WHERE f.id = @FlagId AND f.project_id = @ProjectId AND p.created_by = @UserId);
+    // The first statement finds the environment (none: 404); the second counts only in it.
+    private const string Scope = $"""
+        SELECT e.id, e.key FROM feature_flags f
+          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
+          JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}
+         WHERE f.id = @FlagId AND f.project_id = @ProjectId
+        """;
+
+    private const string Sql = $"""
+        {Scope};
         WITH buckets AS (
             SELECT generate_series(date_trunc(@Interval, @From, 'UTC'), @To - interval '1 microsecond',
                                    ('1 ' || @Interval)::interval) AS start)
-        SELECT b.start, c.result, c.reason, COALESCE(sum(c.count), 0)::bigint AS count
+        SELECT b.start, c.reason, c.variant, COALESCE(sum(c.count), 0)::bigint AS count
           FROM buckets b
           LEFT JOIN flag_evaluation_counts c
-            ON c.flag_id = @FlagId AND c.minute >= @From AND c.minute < @To
+            ON c.flag_id = @FlagId AND c.environment_id = (SELECT s.id FROM ({Scope}) s)
+           AND c.minute >= @From AND c.minute < @To
            AND date_trunc(@Interval, c.minute, 'UTC') = b.start
-         GROUP BY b.start, c.result, c.reason
+         GROUP BY b.start, c.reason, c.variant
          ORDER BY b.start;
         """;
 
+    private sealed record Environment(Guid Id, string Key);
+
     internal static async Task<Results<Ok<StatsResponse>, NotFound, ValidationProblem>> HandleAsync(
-        Guid projectId, Guid flagId, string? from, string? to, string? interval, ClaimsPrincipal user,
+        PathId projectId, PathId flagId, EnvironmentRef environment, string? from, string? to, string? interval, ClaimsPrincipal user,
         NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -75,34 +87,35 @@ public static class GetFlagStats
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, new
         {
-            ProjectId = projectId, FlagId = flagId, UserId = user.UserId(), Interval = interval, From = start, To = end,
+            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = environment.Id, EnvKey = environment.Key,
+            Interval = interval, From = start, To = end,
         }, cancellationToken: ct));
-        if (!await results.ReadSingleAsync<bool>())
+        var scope = await results.ReadSingleOrDefaultAsync<Environment>();
+        if (scope is null)
         {
             return TypedResults.NotFound();
         }
-        var rows = await results.ReadAsync<Row>();
+        var rows = (await results.ReadAsync<Row>()).ToArray();
 
         var buckets = rows.GroupBy(r => r.Start).Select(g => Sum(g.Key, g)).ToArray();
-        var totals = Sum(start, buckets.SelectMany(b => b.ByReason.Select(r => new Row(b.Start, null, r.Key, r.Value)))
-            .Concat(buckets.Select(b => new Row(b.Start, true, null, b.True)))
-            .Concat(buckets.Select(b => new Row(b.Start, false, null, b.False))));
-        return TypedResults.Ok(new StatsResponse(flagId, start, end, interval,
-            new Counts(totals.True + totals.False, totals.True, totals.False, totals.ByReason), buckets));
+        var totals = Sum(start, rows);
+        return TypedResults.Ok(new StatsResponse(flagId.Value, scope.Key, start, end, interval,
+            new Counts(totals.Total, totals.True, totals.False, totals.ByReason, totals.ByVariant), buckets));
     }
 
-    // Rows with a result add to true/false; rows with a reason add to by_reason (totals pass each once).
+    // A boolean flag's `on` variant is the v1 result true, every other variant false.
     private static Bucket Sum(DateTime start, IEnumerable<Row> rows)
     {
         long yes = 0, no = 0;
         var byReason = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var row in rows.Where(r => r.Count > 0))
+        var byVariant = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var row in rows.Where(r => r.Count > 0 && r.Reason is not null && r.Variant is not null))
         {
-            if (row.Result == true) { yes += row.Count; }
-            if (row.Result == false) { no += row.Count; }
-            if (row.Reason is not null) { byReason[row.Reason] = byReason.GetValueOrDefault(row.Reason) + row.Count; }
+            if (row.Variant == "on") { yes += row.Count; } else { no += row.Count; }
+            byReason[row.Reason!] = byReason.GetValueOrDefault(row.Reason!) + row.Count;
+            byVariant[row.Variant!] = byVariant.GetValueOrDefault(row.Variant!) + row.Count;
         }
-        return new Bucket(DateTime.SpecifyKind(start, DateTimeKind.Utc), yes + no, yes, no, byReason);
+        return new Bucket(DateTime.SpecifyKind(start, DateTimeKind.Utc), yes + no, yes, no, byReason, byVariant);
     }
 
     private static TimeSpan Step(string interval) => interval switch

@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -10,33 +12,38 @@ namespace FlagService.Features.Flags.Delete;
 public static class DeleteFlag
 {
     public static RouteHandlerBuilder MapDeleteFlag(this IEndpointRouteBuilder flags) =>
-        flags.MapDelete("/{flagId}", HandleAsync).WithName(nameof(DeleteFlag));
+        flags.MapDelete("/{flagId}", HandleAsync);
 
-    // Rules and counters go with the flag through ON DELETE CASCADE; the flag's entry in each
-    // identifier's latest results is removed in the same statement.
+    // A flag is removed from every environment, also when deleted through one environment's route
+    // (which must name an environment of the project). Its state, rules and counters go through
+    // ON DELETE CASCADE; its entry in each identifier's latest results in the same statement.
     private const string Sql = $"""
         WITH deleted AS (
-            DELETE FROM feature_flags f USING projects p
-             WHERE f.id = @FlagId AND {FlagsEndpoints.OwnedBy}
+            DELETE FROM feature_flags f USING user_projects(@UserId) m
+             WHERE f.id = @FlagId AND f.project_id = @ProjectId AND m.project_id = f.project_id
+               AND EXISTS (SELECT 1 FROM environments e WHERE e.project_id = f.project_id AND {EnvironmentScope.Matches})
             RETURNING f.id, f.project_id),
         forgotten AS (
             UPDATE evaluation_latest l SET results = l.results - d.id::text
-              FROM deleted d
-             WHERE l.project_id = d.project_id AND (l.results -> d.id::text) IS NOT NULL)
+              FROM deleted d JOIN environments e ON e.project_id = d.project_id
+             WHERE l.environment_id = e.id AND (l.results -> d.id::text) IS NOT NULL)
         SELECT count(*) FROM deleted
         """;
 
     internal static async Task<Results<NoContent, NotFound>> HandleAsync(
-        Guid projectId, Guid flagId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
+        PathId projectId, EnvironmentRef env, PathId flagId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes,
+        CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var deleted = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Sql,
-            new { ProjectId = projectId, FlagId = flagId, UserId = user.UserId() }, cancellationToken: ct));
+        var deleted = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Sql, new
+        {
+            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
+        }, cancellationToken: ct));
         if (deleted == 0)
         {
             return TypedResults.NotFound();
         }
-        changes.Publish(projectId);
+        changes.Publish(projectId.Value);
         return TypedResults.NoContent();
     }
 }

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Environments;
 using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -9,27 +11,29 @@ namespace FlagService.Features.Flags.List;
 public static class ListFlags
 {
     public static RouteHandlerBuilder MapListFlags(this IEndpointRouteBuilder flags) =>
-        flags.MapGet("/", HandleAsync).WithName(nameof(ListFlags));
+        flags.MapGet("/", HandleAsync);
 
-    // One round trip: whether the caller owns the project (else 404, not an empty list), then the flags.
+    // One round trip: whether the environment is one of the caller's (else 404, not an empty
+    // list), then the flags.
     private const string Sql = $"""
-        SELECT EXISTS (SELECT 1 FROM projects WHERE id = @ProjectId AND created_by = @UserId);
-        SELECT {FlagsEndpoints.Columns}
-          FROM feature_flags f JOIN projects p ON p.id = f.project_id
-         WHERE {FlagsEndpoints.OwnedBy}
+        SELECT EXISTS (SELECT 1 FROM environments e JOIN user_projects(@UserId) m ON m.project_id = e.project_id
+                        WHERE e.project_id = @ProjectId AND {EnvironmentScope.Matches});
+        {FlagsEndpoints.Select}
          ORDER BY f.created_at DESC, f.id DESC;
         """;
 
     internal static async Task<Results<Ok<FlagResponse[]>, NotFound>> HandleAsync(
-        Guid projectId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, EnvironmentRef env, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var results = await connection.QueryMultipleAsync(
-            new CommandDefinition(Sql, new { ProjectId = projectId, UserId = user.UserId() }, cancellationToken: ct));
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, new
+        {
+            ProjectId = projectId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
+        }, cancellationToken: ct));
         if (!await results.ReadSingleAsync<bool>())
         {
             return TypedResults.NotFound();
         }
-        return TypedResults.Ok((await results.ReadAsync<FlagResponse>()).ToArray());
+        return TypedResults.Ok((await results.ReadAsync<FlagRow>()).Select(f => f.ToResponse()).ToArray());
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure.Auth;
@@ -12,33 +13,45 @@ namespace FlagService.Features.Flags.Update;
 public static class UpdateFlag
 {
     // Omitted or null fields keep their value. `key` may be sent but must equal the current key.
+    // name and description belong to the flag (every environment); enabled and rollout_percentage
+    // to its state in the environment the request means.
     public sealed record UpdateFlagRequest(
         string? Name = null, string? Key = null, string? Description = null, bool? Enabled = null, int? RolloutPercentage = null);
 
     public static RouteHandlerBuilder MapUpdateFlag(this IEndpointRouteBuilder flags) =>
-        flags.MapPut("/{flagId}", HandleAsync).WithName(nameof(UpdateFlag));
+        flags.MapPut("/{flagId}", HandleAsync);
 
-    // The key check is part of the WHERE clause, so a flag whose key differs is never written;
-    // KeySql then tells a different key (400) from a missing flag (404).
+    // The key check is part of `target`, so a flag whose key differs is never written; the count
+    // then tells a different key (400) from a missing flag (404), and the last statement reads the
+    // result back (same batch, same transaction).
     private const string Sql = $"""
-        UPDATE feature_flags f
-           SET name = COALESCE(@Name, f.name),
-               description = CASE WHEN @Description IS NULL THEN f.description ELSE NULLIF(@Description, '') END,
-               enabled = COALESCE(@Enabled, f.enabled),
-               rollout_percentage = COALESCE(@RolloutPercentage, f.rollout_percentage),
-               updated_at = now()
-          FROM projects p
-         WHERE f.id = @FlagId AND {FlagsEndpoints.OwnedBy} AND (@Key IS NULL OR f.key = @Key)
-        RETURNING {FlagsEndpoints.Columns}
-        """;
-
-    private const string KeySql = $"""
-        SELECT f.key FROM feature_flags f JOIN projects p ON p.id = f.project_id
-         WHERE f.id = @FlagId AND {FlagsEndpoints.OwnedBy}
+        WITH target AS (
+            SELECT f.id AS flag_id, e.id AS environment_id
+              FROM feature_flags f
+              JOIN user_projects(@UserId) m ON m.project_id = f.project_id
+              JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}
+             WHERE f.id = @FlagId AND f.project_id = @ProjectId AND (@Key IS NULL OR f.key = @Key)),
+        definition AS (
+            UPDATE feature_flags f
+               SET name = COALESCE(@Name, f.name),
+                   description = CASE WHEN @Description IS NULL THEN f.description ELSE NULLIF(@Description, '') END,
+                   updated_at = now()
+              FROM target t
+             WHERE f.id = t.flag_id AND (@Name IS NOT NULL OR @Description IS NOT NULL)),
+        state AS (
+            UPDATE flag_environments s
+               SET enabled = COALESCE(@Enabled, s.enabled),
+                   rollout_percentage = COALESCE(@RolloutPercentage, s.rollout_percentage),
+                   updated_at = now()
+              FROM target t
+             WHERE s.flag_id = t.flag_id AND s.environment_id = t.environment_id
+               AND (@Enabled IS NOT NULL OR @RolloutPercentage IS NOT NULL))
+        SELECT count(*) FROM target;
+        {FlagsEndpoints.Select} AND f.id = @FlagId;
         """;
 
     internal static async Task<Results<Ok<FlagResponse>, NotFound, ValidationProblem>> HandleAsync(
-        Guid projectId, Guid flagId, UpdateFlagRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
+        PathId projectId, EnvironmentRef env, PathId flagId, UpdateFlagRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
         ProjectChanges changes, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -54,22 +67,23 @@ public static class UpdateFlag
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var args = new
-        {
-            ProjectId = projectId, FlagId = flagId, UserId = user.UserId(), Name = name, request.Key,
-            Description = description, request.Enabled, request.RolloutPercentage,
-        };
         await using var connection = await db.OpenConnectionAsync(ct);
-        var flag = await connection.QuerySingleOrDefaultAsync<FlagResponse>(new CommandDefinition(Sql, args, cancellationToken: ct));
-        if (flag is not null)
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, new
         {
-            changes.Publish(projectId);
-            return TypedResults.Ok(flag);
+            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
+            Name = name, request.Key, Description = description, request.Enabled, request.RolloutPercentage,
+        }, cancellationToken: ct));
+        var written = await results.ReadSingleAsync<long>() > 0;
+        var flag = await results.ReadSingleOrDefaultAsync<FlagRow>();
+        if (flag is null)
+        {
+            return TypedResults.NotFound();
         }
-
-        var currentKey = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(KeySql, args, cancellationToken: ct));
-        return currentKey is null
-            ? TypedResults.NotFound()
-            : TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["key"] = ["cannot be changed"] });
+        if (!written)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["key"] = ["cannot be changed"] });
+        }
+        changes.Publish(projectId.Value);
+        return TypedResults.Ok(flag.ToResponse());
     }
 }

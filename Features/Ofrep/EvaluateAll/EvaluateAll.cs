@@ -35,12 +35,12 @@ public static class EvaluateAll
             var identifier = Identifiers.For(in context);
             var flags = snapshot.Flags;
             var entries = new Ofrep.Evaluation[flags.Length];
-            var outcomes = new byte[flags.Length];
+            var outcomes = new ushort[flags.Length];
             var served = new bool[flags.Length];
             for (var i = 0; i < flags.Length; i++)
             {
                 var result = flags[i].Evaluate(in context, identifier);
-                outcomes[i] = (byte)FlagCounters.Outcome(result);
+                outcomes[i] = Outcome.Of(result);
                 served[i] = !result.IdentifierMissing;
                 entries[i] = served[i]
                     ? Ofrep.Describe(flags[i], result)
@@ -60,7 +60,7 @@ public static class EvaluateAll
         }
     }
 
-    private static void Record(EvaluationRecorder recorder, ProjectSnapshot snapshot, byte[] outcomes, bool[] served, string? identifier)
+    private static void Record(EvaluationRecorder recorder, EnvironmentSnapshot snapshot, ushort[] outcomes, bool[] served, string? identifier)
     {
         if (Array.TrueForAll(served, s => s))
         {

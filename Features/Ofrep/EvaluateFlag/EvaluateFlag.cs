@@ -38,7 +38,7 @@ public static class EvaluateFlag
                 return Ofrep.Failure(400, key, "TARGETING_KEY_MISSING", Ofrep.MissingKeyDetails(key));
             }
 
-            recorder.Record(snapshot, [(byte)FlagCounters.Outcome(result)], index, identifier);
+            recorder.Record(snapshot, [Outcome.Of(result)], index, identifier);
             return TypedResults.Json(Ofrep.Describe(flag, result), Ofrep.Json);
         }
     }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Environments;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,10 +15,20 @@ public static class CreateProject
     public static RouteHandlerBuilder MapCreateProject(this IEndpointRouteBuilder projects) =>
         projects.MapPost("/", HandleAsync).WithName(nameof(CreateProject));
 
-    private const string Sql = $"""
-        INSERT INTO projects (name, description, sdk_key, created_by)
-        VALUES (@Name, @Description, @SdkKey, @UserId)
-        RETURNING {ProjectsEndpoints.Columns}
+    // One statement, so one transaction: a project never exists without its two environments.
+    private const string Sql = """
+        WITH project AS (
+            INSERT INTO projects (name, description, created_by) VALUES (@Name, @Description, @UserId)
+            RETURNING id, name, description, created_at, updated_at),
+        production AS (
+            INSERT INTO environments (project_id, key, name, sdk_key, server_key, is_default)
+            SELECT id, 'production', 'Production', @ProductionSdkKey, @ProductionServerKey, true FROM project
+            RETURNING sdk_key),
+        staging AS (
+            INSERT INTO environments (project_id, key, name, sdk_key, server_key, is_default)
+            SELECT id, 'staging', 'Staging', @StagingSdkKey, @StagingServerKey, false FROM project)
+        SELECT project.id, project.name, project.description, production.sdk_key, project.created_at, project.updated_at
+          FROM project, production
         """;
 
     internal static async Task<Results<Created<ProjectResponse>, ValidationProblem>> HandleAsync(
@@ -31,9 +42,12 @@ public static class CreateProject
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        var project = await connection.QuerySingleAsync<ProjectResponse>(new CommandDefinition(Sql,
-            new { Name = name, Description = description, SdkKey = SdkKey.New(), UserId = user.UserId() },
-            cancellationToken: ct));
+        var project = await connection.QuerySingleAsync<ProjectResponse>(new CommandDefinition(Sql, new
+        {
+            Name = name, Description = description, UserId = user.UserId(),
+            ProductionSdkKey = EnvironmentKeys.NewSdkKey(), ProductionServerKey = EnvironmentKeys.NewServerKey(),
+            StagingSdkKey = EnvironmentKeys.NewSdkKey(), StagingServerKey = EnvironmentKeys.NewServerKey(),
+        }, cancellationToken: ct));
         return TypedResults.Created($"/api/projects/{project.Id}", project);
     }
 }

@@ -1,8 +1,9 @@
 using System.Security.Claims;
 using Dapper;
-using FlagService.Infrastructure.Auth;
-using Microsoft.AspNetCore.Http.HttpResults;
 using FlagService.Features.Evaluation;
+using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace FlagService.Features.Projects.Delete;
@@ -12,20 +13,23 @@ public static class DeleteProject
     public static RouteHandlerBuilder MapDeleteProject(this IEndpointRouteBuilder projects) =>
         projects.MapDelete("/{projectId}", HandleAsync).WithName(nameof(DeleteProject));
 
-    // Flags, rules and analytics go with it through ON DELETE CASCADE.
-    private const string Sql = "DELETE FROM projects WHERE id = @ProjectId AND created_by = @UserId";
+    // Environments, flags, rules and analytics go with it through ON DELETE CASCADE.
+    private const string Sql = """
+        DELETE FROM projects p USING user_projects(@UserId) m
+         WHERE p.id = @ProjectId AND m.project_id = p.id
+        """;
 
     internal static async Task<Results<NoContent, NotFound>> HandleAsync(
-        Guid projectId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
+        PathId projectId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var deleted = await connection.ExecuteAsync(
-            new CommandDefinition(Sql, new { ProjectId = projectId, UserId = user.UserId() }, cancellationToken: ct));
+            new CommandDefinition(Sql, new { ProjectId = projectId.Value, UserId = user.UserId() }, cancellationToken: ct));
         if (deleted == 0)
         {
             return TypedResults.NotFound();
         }
-        changes.Publish(projectId);
+        changes.Publish(projectId.Value);
         return TypedResults.NoContent();
     }
 }

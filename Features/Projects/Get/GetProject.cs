@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -11,17 +12,14 @@ public static class GetProject
     public static RouteHandlerBuilder MapGetProject(this IEndpointRouteBuilder projects) =>
         projects.MapGet("/{projectId}", HandleAsync).WithName(nameof(GetProject));
 
-    private const string Sql = $"""
-        SELECT {ProjectsEndpoints.Columns} FROM projects
-         WHERE id = @ProjectId AND created_by = @UserId
-        """;
+    private const string Sql = $"{ProjectsEndpoints.Select} WHERE p.id = @ProjectId";
 
     internal static async Task<Results<Ok<ProjectResponse>, NotFound>> HandleAsync(
-        Guid projectId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(
-            new CommandDefinition(Sql, new { ProjectId = projectId, UserId = user.UserId() }, cancellationToken: ct));
+            new CommandDefinition(Sql, new { ProjectId = projectId.Value, UserId = user.UserId() }, cancellationToken: ct));
         return project is null ? TypedResults.NotFound() : TypedResults.Ok(project);
     }
 }

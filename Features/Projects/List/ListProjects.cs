@@ -10,11 +10,7 @@ public static class ListProjects
     public static RouteHandlerBuilder MapListProjects(this IEndpointRouteBuilder projects) =>
         projects.MapGet("/", HandleAsync).WithName(nameof(ListProjects));
 
-    private const string Sql = $"""
-        SELECT {ProjectsEndpoints.Columns} FROM projects
-         WHERE created_by = @UserId
-         ORDER BY created_at DESC, id DESC
-        """;
+    private const string Sql = $"{ProjectsEndpoints.Select} ORDER BY p.created_at DESC, p.id DESC";
 
     internal static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<ProjectResponse[]>> HandleAsync(
         ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)

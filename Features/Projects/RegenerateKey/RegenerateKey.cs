@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using Dapper;
-using FlagService.Infrastructure.Auth;
-using Microsoft.AspNetCore.Http.HttpResults;
+using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
+using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace FlagService.Features.Projects.RegenerateKey;
@@ -12,24 +14,27 @@ public static class RegenerateKey
     public static RouteHandlerBuilder MapRegenerateKey(this IEndpointRouteBuilder projects) =>
         projects.MapPost("/{projectId}/regenerate-key", HandleAsync).WithName(nameof(RegenerateKey));
 
+    // The project's v1 key is its default environment's sdk key; the second statement reads the
+    // project back with the new key (it sees the first one's write: one batch, one transaction).
     private const string Sql = $"""
-        UPDATE projects SET sdk_key = @SdkKey, updated_at = now()
-         WHERE id = @ProjectId AND created_by = @UserId
-        RETURNING {ProjectsEndpoints.Columns}
+        UPDATE environments e SET sdk_key = @SdkKey, updated_at = now()
+          FROM user_projects(@UserId) m
+         WHERE e.project_id = @ProjectId AND e.is_default AND m.project_id = e.project_id;
+        {ProjectsEndpoints.Select} WHERE p.id = @ProjectId;
         """;
 
     internal static async Task<Results<Ok<ProjectResponse>, NotFound>> HandleAsync(
-        Guid projectId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
+        PathId projectId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(new CommandDefinition(Sql,
-            new { ProjectId = projectId, UserId = user.UserId(), SdkKey = SdkKey.New() }, cancellationToken: ct));
+            new { ProjectId = projectId.Value, UserId = user.UserId(), SdkKey = EnvironmentKeys.NewSdkKey() }, cancellationToken: ct));
         if (project is null)
         {
             return TypedResults.NotFound();
         }
         // The old key must stop working at once: snapshots are found by key.
-        changes.Publish(projectId);
+        changes.Publish(projectId.Value);
         return TypedResults.Ok(project);
     }
 }

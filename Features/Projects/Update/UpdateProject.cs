@@ -16,16 +16,17 @@ public static class UpdateProject
         projects.MapPut("/{projectId}", HandleAsync).WithName(nameof(UpdateProject));
 
     private const string Sql = $"""
-        UPDATE projects
-           SET name = COALESCE(@Name, name),
-               description = CASE WHEN @Description IS NULL THEN description ELSE NULLIF(@Description, '') END,
+        UPDATE projects p
+           SET name = COALESCE(@Name, p.name),
+               description = CASE WHEN @Description IS NULL THEN p.description ELSE NULLIF(@Description, '') END,
                updated_at = now()
-         WHERE id = @ProjectId AND created_by = @UserId
-        RETURNING {ProjectsEndpoints.Columns}
+          FROM user_projects(@UserId) m
+         WHERE p.id = @ProjectId AND m.project_id = p.id;
+        {ProjectsEndpoints.Select} WHERE p.id = @ProjectId;
         """;
 
     internal static async Task<Results<Ok<ProjectResponse>, NotFound, ValidationProblem>> HandleAsync(
-        Guid projectId, UpdateProjectRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, UpdateProjectRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (request is { Name: null, Description: null })
@@ -40,7 +41,7 @@ public static class UpdateProject
 
         await using var connection = await db.OpenConnectionAsync(ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(new CommandDefinition(Sql,
-            new { ProjectId = projectId, UserId = user.UserId(), Name = name, Description = description },
+            new { ProjectId = projectId.Value, UserId = user.UserId(), Name = name, Description = description },
             cancellationToken: ct));
         return project is null ? TypedResults.NotFound() : TypedResults.Ok(project);
     }

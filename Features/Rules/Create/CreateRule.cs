@@ -16,19 +16,24 @@ public static class CreateRule
         int? RolloutPercentage = null);
 
     public static RouteHandlerBuilder MapCreateRule(this IEndpointRouteBuilder rules) =>
-        rules.MapPost("/", HandleAsync).WithName(nameof(CreateRule));
+        rules.MapPost("/", HandleAsync);
 
-    private const string Sql = """
-        INSERT INTO targeting_rules (flag_id, rule_type, rule_value, conditions, rollout_percentage, enabled, priority)
-        SELECT f.id, @RuleType, @RuleValue, CAST(@Conditions AS jsonb), @RolloutPercentage, @Enabled, @Priority
-          FROM feature_flags f JOIN projects p ON p.id = f.project_id
-         WHERE f.id = @FlagId AND f.project_id = @ProjectId AND p.created_by = @UserId
-        RETURNING id, flag_id, rule_type, rule_value, conditions::text, rollout_percentage, enabled, priority, created_at, updated_at
+    // Inserts only into a state of the caller's flag in the environment the request means.
+    private const string Sql = $"""
+        WITH state AS ({RulesEndpoints.State}),
+        inserted AS (
+            INSERT INTO targeting_rules (flag_id, environment_id, rule_type, rule_value, conditions, rollout_percentage, enabled, priority)
+            SELECT state.flag_id, state.environment_id, @RuleType, @RuleValue, CAST(@Conditions AS jsonb), @RolloutPercentage,
+                   @Enabled, @Priority
+              FROM state
+            RETURNING *)
+        SELECT {RulesEndpoints.Columns}, state.environment
+          FROM inserted r, state
         """;
 
     internal static async Task<Results<Created<RuleResponse>, NotFound, ValidationProblem>> HandleAsync(
-        Guid projectId, Guid flagId, CreateRuleRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
-        ProjectChanges changes, CancellationToken ct)
+        PathId projectId, EnvironmentRef env, PathId flagId, CreateRuleRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
+        ProjectChanges changes, HttpRequest http, CancellationToken ct)
     {
         var errors = new FieldErrors().Merge(RuleValidation.ValidateRule(request.RuleType, request.RuleValue, request.Conditions?.Json));
         FlagInput.Rollout(errors, request.RolloutPercentage);
@@ -41,9 +46,7 @@ public static class CreateRule
         await using var connection = await db.OpenConnectionAsync(ct);
         var rule = await connection.QuerySingleOrDefaultAsync<RuleRow>(new CommandDefinition(Sql, new
         {
-            ProjectId = projectId,
-            FlagId = flagId,
-            UserId = user.UserId(),
+            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
             request.RuleType,
             RuleValue = attributeRule ? null : RuleValidation.NormalizeRuleValue(request.RuleValue!),
             Conditions = attributeRule ? RuleValidation.NormalizeConditions(request.Conditions!.Json) : null,
@@ -55,7 +58,7 @@ public static class CreateRule
         {
             return TypedResults.NotFound();
         }
-        changes.Publish(projectId);
-        return TypedResults.Created($"/api/projects/{projectId}/flags/{flagId}/rules/{rule.Id}", rule.ToResponse());
+        changes.Publish(projectId.Value);
+        return TypedResults.Created($"{http.Path.Value!.TrimEnd('/')}/{rule.Id}", rule.ToResponse());
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -10,25 +11,27 @@ namespace FlagService.Features.Rules.Delete;
 public static class DeleteRule
 {
     public static RouteHandlerBuilder MapDeleteRule(this IEndpointRouteBuilder rules) =>
-        rules.MapDelete("/{ruleId}", HandleAsync).WithName(nameof(DeleteRule));
+        rules.MapDelete("/{ruleId}", HandleAsync);
 
     private const string Sql = $"""
-        DELETE FROM targeting_rules r USING feature_flags f, projects p
-         WHERE r.id = @RuleId AND {RulesEndpoints.OwnedBy}
+        DELETE FROM targeting_rules t
+         WHERE t.id = @RuleId AND t.id IN (SELECT r.id FROM ({RulesEndpoints.Select}) r)
         """;
 
     internal static async Task<Results<NoContent, NotFound>> HandleAsync(
-        Guid projectId, Guid flagId, Guid ruleId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes,
-        CancellationToken ct)
+        PathId projectId, EnvironmentRef env, PathId flagId, PathId ruleId, ClaimsPrincipal user, NpgsqlDataSource db,
+        ProjectChanges changes, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var deleted = await connection.ExecuteAsync(new CommandDefinition(Sql,
-            new { ProjectId = projectId, FlagId = flagId, RuleId = ruleId, UserId = user.UserId() }, cancellationToken: ct));
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(Sql, new
+        {
+            ProjectId = projectId.Value, FlagId = flagId.Value, RuleId = ruleId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
+        }, cancellationToken: ct));
         if (deleted == 0)
         {
             return TypedResults.NotFound();
         }
-        changes.Publish(projectId);
+        changes.Publish(projectId.Value);
         return TypedResults.NoContent();
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -9,20 +10,19 @@ namespace FlagService.Features.Rules.Get;
 public static class GetRule
 {
     public static RouteHandlerBuilder MapGetRule(this IEndpointRouteBuilder rules) =>
-        rules.MapGet("/{ruleId}", HandleAsync).WithName(nameof(GetRule));
+        rules.MapGet("/{ruleId}", HandleAsync);
 
-    private const string Sql = $"""
-        SELECT {RulesEndpoints.Columns}
-          FROM targeting_rules r, feature_flags f, projects p
-         WHERE r.id = @RuleId AND {RulesEndpoints.OwnedBy}
-        """;
+    private const string Sql = $"{RulesEndpoints.Select} AND r.id = @RuleId";
 
     internal static async Task<Results<Ok<RuleResponse>, NotFound>> HandleAsync(
-        Guid projectId, Guid flagId, Guid ruleId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, EnvironmentRef env, PathId flagId, PathId ruleId, ClaimsPrincipal user, NpgsqlDataSource db,
+        CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var rule = await connection.QuerySingleOrDefaultAsync<RuleRow>(new CommandDefinition(Sql,
-            new { ProjectId = projectId, FlagId = flagId, RuleId = ruleId, UserId = user.UserId() }, cancellationToken: ct));
+        var rule = await connection.QuerySingleOrDefaultAsync<RuleRow>(new CommandDefinition(Sql, new
+        {
+            ProjectId = projectId.Value, FlagId = flagId.Value, RuleId = ruleId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
+        }, cancellationToken: ct));
         return rule is null ? TypedResults.NotFound() : TypedResults.Ok(rule.ToResponse());
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -9,24 +10,23 @@ namespace FlagService.Features.Rules.List;
 public static class ListRules
 {
     public static RouteHandlerBuilder MapListRules(this IEndpointRouteBuilder rules) =>
-        rules.MapGet("/", HandleAsync).WithName(nameof(ListRules));
+        rules.MapGet("/", HandleAsync);
 
     // The order in which evaluation tries them: highest priority first, then oldest first.
     private const string Sql = $"""
-        SELECT EXISTS (SELECT 1 FROM feature_flags f JOIN projects p ON p.id = f.project_id
-                        WHERE f.id = @FlagId AND f.project_id = @ProjectId AND p.created_by = @UserId);
-        SELECT {RulesEndpoints.Columns}
-          FROM targeting_rules r, feature_flags f, projects p
-         WHERE {RulesEndpoints.OwnedBy}
+        SELECT EXISTS ({RulesEndpoints.State});
+        {RulesEndpoints.Select}
          ORDER BY r.priority DESC, r.created_at, r.id;
         """;
 
     internal static async Task<Results<Ok<RuleResponse[]>, NotFound>> HandleAsync(
-        Guid projectId, Guid flagId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, EnvironmentRef env, PathId flagId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql,
-            new { ProjectId = projectId, FlagId = flagId, UserId = user.UserId() }, cancellationToken: ct));
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, new
+        {
+            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
+        }, cancellationToken: ct));
         if (!await results.ReadSingleAsync<bool>())
         {
             return TypedResults.NotFound();

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Dapper;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
@@ -11,103 +12,111 @@ namespace FlagService.Features.Rules.Update;
 
 public static class UpdateRule
 {
-    // Omitted or null fields keep their value. `rule_type` may be sent but must equal the rule's type.
+    // Omitted or null fields keep their value. A different `rule_type` changes the rule's type; it
+    // is then validated as a rule of the new type (its rule_value or conditions must fit it).
     public sealed record UpdateRuleRequest(
         string? RuleType = null, string? RuleValue = null, Conditions? Conditions = null, bool? Enabled = null,
         int? Priority = null, int? RolloutPercentage = null);
 
     public static RouteHandlerBuilder MapUpdateRule(this IEndpointRouteBuilder rules) =>
-        rules.MapPut("/{ruleId}", HandleAsync).WithName(nameof(UpdateRule));
+        rules.MapPut("/{ruleId}", HandleAsync);
 
-    // A rule's type never changes, so validating against the type read first cannot go stale.
-    private const string TypeSql = $"""
-        SELECT r.rule_type FROM targeting_rules r, feature_flags f, projects p
-         WHERE r.id = @RuleId AND {RulesEndpoints.OwnedBy}
+    private sealed record Current(string RuleType, string? RuleValue, string? Conditions);
+
+    // Read under a row lock, so the validation below cannot go stale before the write.
+    private const string CurrentSql = $"""
+        SELECT t.rule_type, t.rule_value, t.conditions::text FROM targeting_rules t
+         WHERE t.id = @RuleId AND t.id IN (SELECT r.id FROM ({RulesEndpoints.Select}) r)
+           FOR UPDATE OF t
         """;
 
     private const string Sql = $"""
         UPDATE targeting_rules r
-           SET rule_value = COALESCE(@RuleValue, r.rule_value),
-               conditions = COALESCE(CAST(@Conditions AS jsonb), r.conditions),
+           SET rule_type = @RuleType,
+               rule_value = @RuleValue,
+               conditions = CAST(@Conditions AS jsonb),
                enabled = COALESCE(@Enabled, r.enabled),
                priority = COALESCE(@Priority, r.priority),
                rollout_percentage = COALESCE(@RolloutPercentage, r.rollout_percentage),
                updated_at = now()
-          FROM feature_flags f, projects p
-         WHERE r.id = @RuleId AND {RulesEndpoints.OwnedBy}
-        RETURNING {RulesEndpoints.Columns}
+         WHERE r.id = @RuleId;
+        {RulesEndpoints.Select} AND r.id = @RuleId;
         """;
 
     internal static async Task<Results<Ok<RuleResponse>, NotFound, ValidationProblem>> HandleAsync(
-        Guid projectId, Guid flagId, Guid ruleId, UpdateRuleRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
-        ProjectChanges changes, CancellationToken ct)
+        PathId projectId, EnvironmentRef env, PathId flagId, PathId ruleId, UpdateRuleRequest request, ClaimsPrincipal user,
+        NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
-        var scope = new { ProjectId = projectId, FlagId = flagId, RuleId = ruleId, UserId = user.UserId() };
+        var scope = new
+        {
+            ProjectId = projectId.Value, FlagId = flagId.Value, RuleId = ruleId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
+        };
         await using var connection = await db.OpenConnectionAsync(ct);
-        var ruleType = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(TypeSql, scope, cancellationToken: ct));
-        if (ruleType is null)
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var current = await connection.QuerySingleOrDefaultAsync<Current>(new CommandDefinition(CurrentSql, scope, transaction, cancellationToken: ct));
+        if (current is null)
         {
             return TypedResults.NotFound();
         }
 
-        var errors = Validate(request, ruleType);
+        var (errors, type, value, conditions) = Merge(request, current);
         if (errors.Any)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var rule = await connection.QuerySingleOrDefaultAsync<RuleRow>(new CommandDefinition(Sql, new
+        var rule = await connection.QuerySingleAsync<RuleRow>(new CommandDefinition(Sql, new
         {
-            scope.ProjectId, scope.FlagId, scope.RuleId, scope.UserId,
-            RuleValue = request.RuleValue is null ? null : RuleValidation.NormalizeRuleValue(request.RuleValue),
-            Conditions = HasConditions(request) ? RuleValidation.NormalizeConditions(request.Conditions!.Json) : null,
+            scope.ProjectId, scope.FlagId, scope.RuleId, scope.UserId, scope.EnvId, scope.EnvKey,
+            RuleType = type, RuleValue = value, Conditions = conditions,
             request.Enabled, request.Priority, request.RolloutPercentage,
-        }, cancellationToken: ct));
-        if (rule is null)
-        {
-            return TypedResults.NotFound();
-        }
-        changes.Publish(projectId);
+        }, transaction, cancellationToken: ct));
+        await transaction.CommitAsync(ct);
+        changes.Publish(projectId.Value);
         return TypedResults.Ok(rule.ToResponse());
     }
 
     private static bool HasConditions(UpdateRuleRequest request) => request.Conditions is { IsPresent: true };
 
-    private static FieldErrors Validate(UpdateRuleRequest request, string ruleType)
+    // The rule as it will be written: the request's fields over the current ones. Fields the
+    // request sends are validated; a new type validates the whole rule, since what was valid for
+    // the old type (a user id as an email, say) may not be for the new one.
+    private static (FieldErrors Errors, string Type, string? Value, string? Conditions) Merge(UpdateRuleRequest request, Current current)
     {
         var errors = new FieldErrors();
-        if (request is { RuleValue: null, Enabled: null, Priority: null, RolloutPercentage: null } && !HasConditions(request))
+        if (request is { RuleType: null, RuleValue: null, Enabled: null, Priority: null, RolloutPercentage: null } && !HasConditions(request))
         {
-            errors.Add("body", "must contain at least one of: rule_value, conditions, enabled, priority, rollout_percentage");
+            errors.Add("body", "must contain at least one of: rule_type, rule_value, conditions, enabled, priority, rollout_percentage");
         }
-        if (request.RuleType is not null && request.RuleType != ruleType)
-        {
-            errors.Add("rule_type", "cannot be changed");
-        }
+        FlagInput.Rollout(errors, request.RolloutPercentage);
 
-        if (ruleType == RuleTypes.AttributeMatch)
+        var type = request.RuleType ?? current.RuleType;
+        var typeChanged = type != current.RuleType;
+        if (type == RuleTypes.AttributeMatch)
         {
+            var conditions = HasConditions(request) ? request.Conditions!.Json
+                : typeChanged ? (JsonElement?)null
+                : current.Conditions is null ? null : JsonDocument.Parse(current.Conditions).RootElement;
             if (request.RuleValue is not null)
             {
                 errors.Add("rule_value", "must be null for an attribute_match rule (it uses conditions)");
             }
-            if (HasConditions(request))
+            if (HasConditions(request) || typeChanged)
             {
-                errors.Merge(RuleValidation.ValidateConditions(request.Conditions!.Json));
+                errors.Merge(RuleValidation.ValidateRule(type, null, conditions));
             }
+            return (errors, type, null, errors.Any || conditions is null ? null : RuleValidation.NormalizeConditions(conditions.Value));
         }
-        else
+
+        var value = request.RuleValue ?? (typeChanged && current.RuleType == RuleTypes.AttributeMatch ? null : current.RuleValue);
+        if (request.RuleValue is not null || typeChanged)
         {
-            if (request.RuleValue is not null)
-            {
-                errors.Merge(RuleValidation.ValidateRuleValue(ruleType, request.RuleValue));
-            }
-            if (HasConditions(request))
-            {
-                errors.Add("conditions", "must be null unless rule_type is attribute_match");
-            }
+            errors.Merge(RuleValidation.ValidateRule(type, value, HasConditions(request) ? request.Conditions!.Json : null));
         }
-        FlagInput.Rollout(errors, request.RolloutPercentage);
-        return errors;
+        else if (HasConditions(request))
+        {
+            errors.Add("conditions", "must be null unless rule_type is attribute_match");
+        }
+        return (errors, type, value is null || errors.Any ? value : RuleValidation.NormalizeRuleValue(value), null);
     }
 }

@@ -8,11 +8,16 @@ namespace FlagService.Features.Sdk.Evaluate;
 
 public static class EvaluateFlags
 {
-    // Read by EvaluateRequestReader. custom_attributes stays one JSON object (one parse, no
-    // dictionary); conditions look into it by name.
-    public sealed record EvaluateRequest(string? UserId = null, string? UserEmail = null, JsonElement? CustomAttributes = null);
+    // Read by EvaluateRequestReader, in either body shape: the flat v1 {user_id, user_email,
+    // custom_attributes}, or {environment, context: {...}} (Enveloped), answered in the same shape.
+    // custom_attributes stays one JSON object (one parse, no dictionary); conditions look into it by name.
+    public sealed record EvaluateRequest(
+        string? UserId = null, string? UserEmail = null, JsonElement? CustomAttributes = null,
+        string? Environment = null, bool Enveloped = false);
 
-    public sealed record FlagEvaluation(bool Enabled, string Reason);
+    public sealed record FlagEvaluation(bool Enabled, string Reason, string Variant);
+
+    public sealed record EnvironmentEvaluation(string Environment, Dictionary<string, FlagEvaluation> Flags);
 
     // The two singletons are taken once here rather than per request: asking RequestServices for
     // them would create a DI scope for every call of the hot path.
@@ -23,14 +28,20 @@ public static class EvaluateFlags
         return sdk.MapPost("/evaluate", (Delegate)((HttpContext http) => HandleAsync(http, store, recorder))).WithName(nameof(EvaluateFlags))
             .Accepts<EvaluateRequest>("application/json")
             .Produces<Dictionary<string, FlagEvaluation>>(StatusCodes.Status200OK)
+            .Produces<EnvironmentEvaluation>(StatusCodes.Status200OK)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
     private static readonly JsonEncodedText EnabledName = JsonEncodedText.Encode("enabled");
     private static readonly JsonEncodedText ReasonName = JsonEncodedText.Encode("reason");
+    private static readonly JsonEncodedText VariantName = JsonEncodedText.Encode("variant");
+    private static readonly JsonEncodedText EnvironmentName = JsonEncodedText.Encode("environment");
+    private static readonly JsonEncodedText FlagsName = JsonEncodedText.Encode("flags");
     private static readonly JsonEncodedText[] Reasons =
         Enum.GetValues<EvaluationReason>().Select(r => JsonEncodedText.Encode(r.ToWire())).ToArray();
 
@@ -57,24 +68,51 @@ public static class EvaluateFlags
             return;
         }
 
+        if (request?.Environment is { } named && named != snapshot.Key)
+        {
+            var (other, refused) = Named(snapshot, named);
+            if (other is null)
+            {
+                await refused!.ExecuteAsync(http);
+                return;
+            }
+            snapshot = other;
+        }
+
         var context = new EvaluationContext(request?.UserId, request?.UserEmail,
             request?.CustomAttributes is { } attributes ? new JsonAttributes(attributes) : null);
         var identifier = Identifiers.For(in context);
         var flags = snapshot.Flags;
-        Span<byte> outcomes = flags.Length <= 512 ? stackalloc byte[flags.Length] : new byte[flags.Length];
+        Span<ushort> outcomes = flags.Length <= 512 ? stackalloc ushort[flags.Length] : new ushort[flags.Length];
         for (var i = 0; i < flags.Length; i++)
         {
-            outcomes[i] = (byte)FlagCounters.Outcome(flags[i].Evaluate(in context, identifier));
+            outcomes[i] = Outcome.Of(flags[i].Evaluate(in context, identifier));
         }
         recorder.Record(snapshot, outcomes, -1, identifier);
 
-        WriteBody(http.Response, snapshot, outcomes);
+        WriteBody(http.Response, snapshot, outcomes, request?.Enveloped == true);
         await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+    }
+
+    // The project's key (its default environment's) may evaluate any environment of the project;
+    // another environment's key only its own, so a staging key never reads production.
+    private static (EnvironmentSnapshot? Snapshot, IResult? Problem) Named(EnvironmentSnapshot keyed, string environment)
+    {
+        if (!keyed.IsDefault)
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Environment not allowed",
+                detail: $"This SDK key evaluates the environment '{keyed.Key}' only; the project's SDK key (its default environment's) may name another."));
+        }
+        var named = keyed.Project.Environment(environment);
+        return named is null
+            ? (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Environment not found",
+                detail: $"The project has no environment '{environment}'."))
+            : (named, null);
     }
 
     // Serialises into a per-thread buffer, then copies into the response pipe before any await, so
     // that the buffer is never shared between requests.
-    private static void WriteBody(HttpResponse response, ProjectSnapshot snapshot, ReadOnlySpan<byte> outcomes)
+    private static void WriteBody(HttpResponse response, EnvironmentSnapshot snapshot, ReadOnlySpan<ushort> outcomes, bool enveloped)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
@@ -82,12 +120,22 @@ public static class EvaluateFlags
         json.Reset(buffer);
 
         json.WriteStartObject();
+        if (enveloped)
+        {
+            json.WriteString(EnvironmentName, snapshot.EncodedKey);
+            json.WriteStartObject(FlagsName);
+        }
         for (var i = 0; i < outcomes.Length; i++)
         {
-            var (value, reason) = FlagCounters.Decode(outcomes[i]);
+            var variant = Outcome.Variant(outcomes[i]);
             json.WriteStartObject(snapshot.EncodedKeys[i]);
-            json.WriteBoolean(EnabledName, value);
-            json.WriteString(ReasonName, Reasons[(int)reason]);
+            json.WriteBoolean(EnabledName, variant == CompiledFlag.OnVariant);
+            json.WriteString(ReasonName, Reasons[(int)Outcome.Reason(outcomes[i])]);
+            json.WriteString(VariantName, snapshot.Flags[i].EncodedVariants[variant]);
+            json.WriteEndObject();
+        }
+        if (enveloped)
+        {
             json.WriteEndObject();
         }
         json.WriteEndObject();

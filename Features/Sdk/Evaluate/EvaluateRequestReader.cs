@@ -49,17 +49,20 @@ public static class EvaluateRequestReader
         (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
          contentType.Contains("+json", StringComparison.OrdinalIgnoreCase));
 
+    // Two shapes: the flat v1 body, or {"environment": "...", "context": {the flat fields}}. The
+    // fields of one never mix with the other's, so a misplaced user_id cannot be silently ignored.
     internal static RequestError? Parse(ReadOnlySequence<byte> body, out EvaluateFlags.EvaluateRequest? request)
     {
         request = null;
-        string? userId = null, userEmail = null;
-        JsonElement? attributes = null;
+        var fields = new ContextFields();
+        string? environment = null;
+        bool enveloped = false, flat = false;
         var json = new Utf8JsonReader(body);
         try
         {
             if (!json.Read() || json.TokenType == JsonTokenType.Null)
             {
-                return Finish(ref json, out request, null, null, null);
+                return Finish(ref json, out request, fields, null, false);
             }
             if (json.TokenType != JsonTokenType.StartObject)
             {
@@ -68,39 +71,53 @@ public static class EvaluateRequestReader
             }
             while (json.Read() && json.TokenType == JsonTokenType.PropertyName)
             {
-                if (json.ValueTextEquals("user_id"u8))
+                if (json.ValueTextEquals("environment"u8))
                 {
+                    enveloped = true;
                     json.Read();
-                    if (!ReadString(ref json, out userId))
+                    if (!ReadString(ref json, out environment))
                     {
-                        return Error("user_id", "must be a string", "The field 'user_id' must be a string.");
+                        return Error("environment", "must be a string", "The field 'environment' must be a string (an environment key).");
                     }
                 }
-                else if (json.ValueTextEquals("user_email"u8))
+                else if (json.ValueTextEquals("context"u8))
                 {
+                    enveloped = true;
                     json.Read();
-                    if (!ReadString(ref json, out userEmail))
+                    if (json.TokenType == JsonTokenType.Null)
                     {
-                        return Error("user_email", "must be a string", "The field 'user_email' must be a string.");
+                        continue;
                     }
-                }
-                else if (json.ValueTextEquals("custom_attributes"u8))
-                {
-                    json.Read();
-                    var value = JsonElement.ParseValue(ref json);
-                    if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+                    if (json.TokenType != JsonTokenType.StartObject)
                     {
-                        return Error("custom_attributes", "must be an object", "The field 'custom_attributes' must be an object.");
+                        json.Skip();
+                        return Error("context", "must be an object", "The field 'context' must be an object.");
                     }
-                    attributes = value.ValueKind == JsonValueKind.Object ? value : null;
+                    while (json.Read() && json.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var problem = fields.Read(ref json, "context.");
+                        if (problem is not null)
+                        {
+                            return problem;
+                        }
+                    }
                 }
                 else
                 {
-                    json.Read();
-                    json.Skip(); // unknown fields are ignored, as elsewhere in the API
+                    flat |= ContextFields.IsField(ref json);
+                    var problem = fields.Read(ref json, "");
+                    if (problem is not null)
+                    {
+                        return problem;
+                    }
                 }
             }
-            return Finish(ref json, out request, userId, userEmail, attributes);
+            if (enveloped && flat)
+            {
+                return Error("body", "must use either the flat fields or {environment, context}",
+                    "Send user_id, user_email and custom_attributes at the top level, or inside 'context' with 'environment', not both.");
+            }
+            return Finish(ref json, out request, fields, environment, enveloped);
         }
         catch (JsonException e)
         {
@@ -108,14 +125,56 @@ public static class EvaluateRequestReader
         }
     }
 
+    // user_id, user_email and custom_attributes, read from the object the reader is in.
+    private struct ContextFields
+    {
+        public string? UserId;
+        public string? UserEmail;
+        public JsonElement? Attributes;
+
+        public static bool IsField(ref Utf8JsonReader json) =>
+            json.ValueTextEquals("user_id"u8) || json.ValueTextEquals("user_email"u8) || json.ValueTextEquals("custom_attributes"u8);
+
+        // The reader is on a property name; leaves it on the property's last token.
+        public RequestError? Read(ref Utf8JsonReader json, string prefix)
+        {
+            if (json.ValueTextEquals("user_id"u8))
+            {
+                json.Read();
+                return ReadString(ref json, out UserId) ? null
+                    : Error(prefix + "user_id", "must be a string", $"The field '{prefix}user_id' must be a string.");
+            }
+            if (json.ValueTextEquals("user_email"u8))
+            {
+                json.Read();
+                return ReadString(ref json, out UserEmail) ? null
+                    : Error(prefix + "user_email", "must be a string", $"The field '{prefix}user_email' must be a string.");
+            }
+            if (json.ValueTextEquals("custom_attributes"u8))
+            {
+                json.Read();
+                var value = JsonElement.ParseValue(ref json);
+                if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+                {
+                    return Error(prefix + "custom_attributes", "must be an object", $"The field '{prefix}custom_attributes' must be an object.");
+                }
+                Attributes = value.ValueKind == JsonValueKind.Object ? value : null;
+                return null;
+            }
+            json.Read();
+            json.Skip(); // unknown fields are ignored, as elsewhere in the API
+            return null;
+        }
+    }
+
     private static RequestError? Finish(ref Utf8JsonReader json, out EvaluateFlags.EvaluateRequest? request,
-        string? userId, string? userEmail, JsonElement? attributes)
+        ContextFields fields, string? environment, bool enveloped)
     {
         // Whatever follows the object must be whitespace only; the reader throws otherwise.
         while (json.Read())
         {
         }
-        request = new EvaluateFlags.EvaluateRequest(userId, userEmail, attributes);
+        request = new EvaluateFlags.EvaluateRequest(fields.UserId, fields.UserEmail, fields.Attributes, environment, enveloped);
         return null;
     }
 

@@ -189,21 +189,29 @@ public sealed class FlagTests(AppFixture app) : IClassFixture<AppFixture>
         var flag = await (await client.PostJsonAsync(flags, new { name = "F", key = "gone" })).ReadObjectAsync();
         var flagId = Guid.Parse(flag["id"]!.GetValue<string>());
         await using var db = new NpgsqlConnection(app.ConnectionString);
-        await db.ExecuteAsync("INSERT INTO targeting_rules (flag_id, rule_type, rule_value) VALUES (@flagId, 'user_id', 'u')", new { flagId });
-        await db.ExecuteAsync("INSERT INTO flag_evaluation_counts VALUES (@flagId, date_trunc('minute', now()), true, 'rollout', 1)", new { flagId });
+        (await client.PostJsonAsync($"{flags}/{flagId}/rules", new { rule_type = "user_id", rule_value = "u" })).EnsureSuccessStatusCode();
         var projectId = Guid.Parse(flag["project_id"]!.GetValue<string>());
-        await db.ExecuteAsync("""
-            INSERT INTO evaluation_latest (project_id, identifier, results)
-            VALUES (@projectId, 'u', jsonb_build_object(@flagId::text, '{"result":true}'::jsonb, 'other', '{"result":false}'::jsonb))
-            """, new { projectId, flagId = flagId.ToString() });
+        var environments = (await db.QueryAsync<Guid>("SELECT id FROM environments WHERE project_id = @projectId", new { projectId })).ToArray();
+        foreach (var environmentId in environments)
+        {
+            await db.ExecuteAsync("""
+                INSERT INTO flag_evaluation_counts (environment_id, flag_id, minute, reason, variant, count)
+                VALUES (@environmentId, @flagId, date_trunc('minute', now()), 'rollout', 'on', 1)
+                """, new { flagId, environmentId });
+            await db.ExecuteAsync("""
+                INSERT INTO evaluation_latest (environment_id, identifier, results)
+                VALUES (@environmentId, 'u', jsonb_build_object(@flagId::text, '{"result":true}'::jsonb, 'other', '{"result":false}'::jsonb))
+                """, new { environmentId, flagId = flagId.ToString() });
+        }
 
         (await client.DeleteAsync($"{flags}/{flagId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
 
         (await db.ExecuteScalarAsync<long>("""
             SELECT (SELECT count(*) FROM targeting_rules WHERE flag_id = @flagId)
+                 + (SELECT count(*) FROM flag_environments WHERE flag_id = @flagId)
                  + (SELECT count(*) FROM flag_evaluation_counts WHERE flag_id = @flagId)
             """, new { flagId })).Should().Be(0);
-        (await db.ExecuteScalarAsync<string>("SELECT results::text FROM evaluation_latest WHERE project_id = @projectId", new { projectId }))
-            .Should().Be("""{"other": {"result": false}}""");
+        (await db.QueryAsync<string>("SELECT results::text FROM evaluation_latest WHERE environment_id = ANY(@environments)", new { environments }))
+            .Should().HaveCount(2).And.AllBe("""{"other": {"result": false}}""", "the flag leaves every environment's latest answers");
     }
 }

@@ -133,24 +133,30 @@ public sealed class ProjectTests(AppFixture app) : IClassFixture<AppFixture>
         var project = await client.CreateProjectAsync();
         var projectId = Guid.Parse(project["id"]!.GetValue<string>());
         await using var db = new NpgsqlConnection(app.ConnectionString);
-        var flagId = await db.ExecuteScalarAsync<Guid>(
-            "INSERT INTO feature_flags (project_id, name, key) VALUES (@projectId, 'F', 'f') RETURNING id", new { projectId });
-        await db.ExecuteAsync("INSERT INTO targeting_rules (flag_id, rule_type, rule_value) VALUES (@flagId, 'user_id', 'u1')", new { flagId });
+        var flag = await (await client.PostJsonAsync($"/api/projects/{projectId}/flags", new { name = "F", key = "f" })).ReadObjectAsync();
+        var flagId = Guid.Parse(flag["id"]!.GetValue<string>());
+        (await client.PostJsonAsync($"/api/projects/{projectId}/environments/staging/flags/{flagId}/rules",
+            new { rule_type = "user_id", rule_value = "u1" })).EnsureSuccessStatusCode();
+        var environmentId = await db.ExecuteScalarAsync<Guid>(
+            "SELECT id FROM environments WHERE project_id = @projectId AND is_default", new { projectId });
+        await db.ExecuteAsync("""
+            INSERT INTO flag_evaluation_counts (environment_id, flag_id, minute, reason, variant, count)
+            VALUES (@environmentId, @flagId, date_trunc('minute', now()), 'rollout', 'on', 3)
+            """, new { flagId, environmentId });
         await db.ExecuteAsync(
-            "INSERT INTO flag_evaluation_counts (flag_id, minute, result, reason, count) VALUES (@flagId, date_trunc('minute', now()), true, 'rollout', 3)",
-            new { flagId });
-        await db.ExecuteAsync(
-            "INSERT INTO evaluation_latest (project_id, identifier, results) VALUES (@projectId, 'u1', '{}')",
-            new { projectId });
+            "INSERT INTO evaluation_latest (environment_id, identifier, results) VALUES (@environmentId, 'u1', '{}')",
+            new { environmentId });
 
         (await client.DeleteAsync($"/api/projects/{projectId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
 
         var left = await db.ExecuteScalarAsync<long>("""
             SELECT (SELECT count(*) FROM feature_flags WHERE id = @flagId)
+                 + (SELECT count(*) FROM environments WHERE project_id = @projectId)
+                 + (SELECT count(*) FROM flag_environments WHERE flag_id = @flagId)
                  + (SELECT count(*) FROM targeting_rules WHERE flag_id = @flagId)
                  + (SELECT count(*) FROM flag_evaluation_counts WHERE flag_id = @flagId)
-                 + (SELECT count(*) FROM evaluation_latest WHERE project_id = @projectId)
-            """, new { flagId, projectId });
+                 + (SELECT count(*) FROM evaluation_latest WHERE environment_id = @environmentId)
+            """, new { flagId, projectId, environmentId });
         left.Should().Be(0);
     }
 
@@ -167,7 +173,9 @@ public sealed class ProjectTests(AppFixture app) : IClassFixture<AppFixture>
         var newKey = (await response.ReadObjectAsync())["sdk_key"]!.GetValue<string>();
         newKey.Should().MatchRegex("^sdk_[A-Za-z0-9]{32}$").And.NotBe(oldKey);
         await using var db = new NpgsqlConnection(app.ConnectionString);
-        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM projects WHERE sdk_key = @oldKey", new { oldKey })).Should().Be(0);
+        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM environments WHERE sdk_key = @oldKey", new { oldKey })).Should().Be(0);
+        var production = await (await client.GetAsync($"/api/projects/{project["id"]}/environments/production")).ReadObjectAsync();
+        production["sdk_key"]!.GetValue<string>().Should().Be(newKey, "the project's key is its default environment's");
     }
 
     [Fact]

@@ -119,7 +119,9 @@ public sealed class RuleTests(AppFixture app) : IClassFixture<AppFixture>
         body["updated_at"]!.GetValue<DateTime>().Should().BeAfter(rule["updated_at"]!.GetValue<DateTime>());
 
         await (await client.PutJsonAsync(url, new { rule_value = "example.org" })).ShouldBeValidationErrorAsync("rule_value", "@");
-        await (await client.PutJsonAsync(url, new { rule_type = "user_id", rule_value = "u" })).ShouldBeValidationErrorAsync("rule_type", "cannot be changed");
+        await (await client.PutJsonAsync(url, new { rule_type = "user_email", rule_value = "nobody" })).ShouldBeValidationErrorAsync("rule_value", "@");
+        await (await client.PutJsonAsync(url, new { rule_type = "attribute_match" })).ShouldBeValidationErrorAsync("conditions", "required");
+        await (await client.PutJsonAsync(url, new { rule_type = "segment_of_one" })).ShouldBeValidationErrorAsync("rule_type", "must be one of");
         await (await client.PutJsonAsync(url, new { })).ShouldBeValidationErrorAsync("body", "at least one of");
         await (await client.PutJsonAsync(url, new { rollout_percentage = -1 })).ShouldBeValidationErrorAsync("rollout_percentage", "from 0 to 100");
         await (await client.PutJsonAsync(url, new { conditions = new[] { new { attribute = "a", @operator = "exists" } } }))
@@ -128,6 +130,35 @@ public sealed class RuleTests(AppFixture app) : IClassFixture<AppFixture>
         var after = await (await client.GetAsync(url)).ReadObjectAsync();
         after["rule_value"]!.GetValue<string>().Should().Be("@example.com", "rejected updates change nothing");
         after["enabled"]!.GetValue<bool>().Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Update_may_change_the_rule_type_and_the_rule_is_validated_as_the_new_type()
+    {
+        var (client, _, rules) = await FlagAsync();
+        var rule = await (await client.PostJsonAsync(rules, new { rule_type = "user_id", rule_value = "alice@example.com" })).ReadObjectAsync();
+        var url = $"{rules}/{rule["id"]}";
+
+        // The value is kept and re-validated for the new type.
+        var asEmail = await (await client.PutJsonAsync(url, new { rule_type = "user_email" })).ReadObjectAsync();
+        asEmail["rule_type"]!.GetValue<string>().Should().Be("user_email");
+        asEmail["rule_value"]!.GetValue<string>().Should().Be("alice@example.com");
+
+        var asAttributes = await client.PutJsonAsync(url, new
+        {
+            rule_type = "attribute_match",
+            conditions = new[] { new { attribute = "plan", @operator = "equals", values = new[] { "pro" } } },
+        });
+        asAttributes.StatusCode.Should().Be(HttpStatusCode.OK, await asAttributes.Content.ReadAsStringAsync());
+        var body = await asAttributes.ReadObjectAsync();
+        body["rule_value"].Should().BeNull();
+        body["conditions"]!.AsArray().Should().HaveCount(1);
+
+        // Back to a value rule: the conditions go, a value is needed.
+        await (await client.PutJsonAsync(url, new { rule_type = "email_domain" })).ShouldBeValidationErrorAsync("rule_value", "required");
+        var asDomain = await (await client.PutJsonAsync(url, new { rule_type = "email_domain", rule_value = "@example.com" })).ReadObjectAsync();
+        asDomain["conditions"].Should().BeNull();
+        asDomain["rule_value"]!.GetValue<string>().Should().Be("@example.com");
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using FlagService.Features.Auth;
 using FlagService.Features.Auth.Register;
-using FlagService.Features.Projects;
+using FlagService.Features.Environments;
 using FlagService.Infrastructure;
 using FlagService.Infrastructure.Auth;
 using Microsoft.Extensions.Options;
@@ -10,11 +10,14 @@ namespace FlagService.Tests.Unit;
 
 public sealed class SdkKeyTests
 {
-    [Fact]
-    public void New_key_has_the_documented_format_and_does_not_repeat()
+    [Theory]
+    [InlineData("sdk_")]
+    [InlineData("srv_")]
+    public void New_key_has_the_documented_format_and_does_not_repeat(string prefix)
     {
-        var keys = Enumerable.Range(0, 1000).Select(_ => SdkKey.New()).ToList();
-        keys.Should().AllSatisfy(k => k.Should().MatchRegex("^sdk_[A-Za-z0-9]{32}$"));
+        var keys = Enumerable.Range(0, 1000)
+            .Select(_ => prefix == "sdk_" ? EnvironmentKeys.NewSdkKey() : EnvironmentKeys.NewServerKey()).ToList();
+        keys.Should().AllSatisfy(k => k.Should().MatchRegex($"^{prefix}[A-Za-z0-9]{{32}}$"));
         keys.Should().OnlyHaveUniqueItems();
         // Every character class shows up: the alphabet is used whole.
         string.Concat(keys).Should().ContainAny("A", "Z").And.ContainAny("a", "z").And.ContainAny("0", "9");

@@ -1,0 +1,35 @@
+namespace FlagService.Features.Environments;
+
+// SQL shared by every statement that works in one environment of a project.
+public static class EnvironmentScope
+{
+    // `e` is an environments row of the project; @EnvId and @EnvKey come from an EnvironmentRef
+    // (both null: the project's default environment, which is what the v1 routes mean).
+    public const string Matches =
+        "(e.id = @EnvId OR e.key = @EnvKey OR (CAST(@EnvId AS uuid) IS NULL AND CAST(@EnvKey AS text) IS NULL AND e.is_default))";
+
+    // Writes that add or remove environments, or change which is the default, take the project row
+    // exclusively; writes that add flags take it shared. So a flag and an environment created at
+    // the same time still get their state row, and two default switches cannot interleave. Null
+    // when the project is not the caller's.
+    public const string LockProjectExclusive = """
+        SELECT m.role FROM projects p JOIN user_projects(@UserId) m ON m.project_id = p.id
+         WHERE p.id = @ProjectId FOR NO KEY UPDATE OF p
+        """;
+
+    public const string LockProjectShared = """
+        SELECT m.role FROM projects p JOIN user_projects(@UserId) m ON m.project_id = p.id
+         WHERE p.id = @ProjectId FOR SHARE OF p
+        """;
+
+    // Copies the source environment's rules of some flags (@FlagIds, or every flag when null) into
+    // the target. Ids are new; created_at is kept, so the copy evaluates in the same order.
+    public const string CopyRules = """
+        INSERT INTO targeting_rules (flag_id, environment_id, rule_type, rule_value, conditions, rollout_percentage,
+                                     enabled, priority, created_at)
+        SELECT r.flag_id, @TargetId, r.rule_type, r.rule_value, r.conditions, r.rollout_percentage, r.enabled,
+               r.priority, r.created_at
+          FROM targeting_rules r
+         WHERE r.environment_id = @SourceId AND (CAST(@FlagIds AS uuid[]) IS NULL OR r.flag_id = ANY(@FlagIds))
+        """;
+}

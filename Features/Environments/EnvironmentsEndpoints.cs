@@ -1,0 +1,42 @@
+using FlagService.Features.Environments.CopyFrom;
+using FlagService.Features.Environments.Create;
+using FlagService.Features.Environments.Delete;
+using FlagService.Features.Environments.Get;
+using FlagService.Features.Environments.List;
+using FlagService.Features.Environments.RegenerateKeys;
+using FlagService.Features.Environments.Update;
+using FlagService.Infrastructure.Http;
+
+namespace FlagService.Features.Environments;
+
+public sealed record EnvironmentResponse(
+    Guid Id, Guid ProjectId, string Key, string Name, string? Description, string SdkKey, string ServerKey,
+    bool IsDefault, DateTime CreatedAt, DateTime UpdatedAt);
+
+public static class EnvironmentsEndpoints
+{
+    public const string Columns =
+        "e.id, e.project_id, e.key, e.name, e.description, e.sdk_key, e.server_key, e.is_default, e.created_at, e.updated_at";
+
+    // The caller's environments of the project in the path.
+    public const string Select = $"""
+        SELECT {Columns}
+          FROM environments e JOIN user_projects(@UserId) m ON m.project_id = e.project_id
+         WHERE e.project_id = @ProjectId
+        """;
+
+    public static IEndpointRouteBuilder MapEnvironments(this IEndpointRouteBuilder app)
+    {
+        var environments = app.MapGroup("/api/projects/{projectId}/environments").WithTags("Environments")
+            .RequireAuthorization()
+            .RequireCors(CorsSettings.ManagementPolicy);
+        environments.MapCreateEnvironment();
+        environments.MapListEnvironments();
+        environments.MapGetEnvironment();
+        environments.MapUpdateEnvironment();
+        environments.MapDeleteEnvironment();
+        environments.MapRegenerateKeys();
+        environments.MapCopyFrom();
+        return app;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Data;
+using Dapper;
+using Npgsql;
+
+namespace FlagService.Features.Evaluation;
+
+// Thrown when a snapshot must be loaded and the database cannot be reached: the SDK answers 503.
+public sealed class SnapshotUnavailableException(Exception inner)
+    : Exception("The flag configuration cannot be loaded: the database is unreachable.", inner);
+
+// Reads the whole project behind one environment key: every environment, every flag's state there
+// and its rules, in one round trip inside one REPEATABLE READ snapshot, so the three result sets
+// agree with each other.
+public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<SnapshotLoader> logger)
+{
+    private sealed record EnvironmentRow(Guid Id, Guid ProjectId, string Key, string SdkKey, string ServerKey, bool IsDefault);
+
+    private sealed record StateRow(Guid EnvironmentId, Guid FlagId, string Key, bool Enabled, int RolloutPercentage);
+
+    private sealed record RuleRow(
+        Guid EnvironmentId, Guid FlagId, Guid Id, string RuleType, string? RuleValue, string? ConditionsJson,
+        int RolloutPercentage, bool Enabled, int Priority, DateTime CreatedAt);
+
+    private const string ProjectOfKey = "(SELECT project_id FROM environments WHERE sdk_key = @Key OR server_key = @Key)";
+
+    private const string Sql = $"""
+        SELECT id, project_id, key, sdk_key, server_key, is_default FROM environments
+         WHERE project_id = {ProjectOfKey}
+         ORDER BY is_default DESC, created_at, key;
+        SELECT s.environment_id, f.id AS flag_id, f.key, s.enabled, s.rollout_percentage
+          FROM feature_flags f JOIN flag_environments s ON s.flag_id = f.id
+         WHERE f.project_id = {ProjectOfKey};
+        SELECT r.environment_id, r.flag_id, r.id, r.rule_type, r.rule_value, r.conditions::text AS conditions_json,
+               r.rollout_percentage, r.enabled, r.priority, r.created_at
+          FROM targeting_rules r JOIN feature_flags f ON f.id = r.flag_id
+         WHERE f.project_id = {ProjectOfKey};
+        """;
+
+    // Null when no environment has this key.
+    public async Task<ProjectDefinition?> LoadAsync(string key)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var connection = await db.OpenConnectionAsync(timeout.Token);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, timeout.Token);
+            await using var results = await connection.QueryMultipleAsync(
+                new CommandDefinition(Sql, new { Key = key }, transaction, cancellationToken: timeout.Token));
+            var environments = (await results.ReadAsync<EnvironmentRow>()).ToArray();
+            var states = (await results.ReadAsync<StateRow>()).ToArray();
+            var rules = (await results.ReadAsync<RuleRow>()).ToLookup(r => (r.EnvironmentId, r.FlagId));
+            if (environments.Length == 0)
+            {
+                return null;
+            }
+
+            var statesByEnvironment = states.ToLookup(s => s.EnvironmentId);
+            return new ProjectDefinition(environments[0].ProjectId, environments.Select(e => new EnvironmentDefinition(
+                e.Id, e.Key, e.SdkKey, e.ServerKey, e.IsDefault,
+                statesByEnvironment[e.Id].Select(s => new FlagDefinition(s.FlagId, s.Key, s.Enabled, s.RolloutPercentage,
+                    rules[(e.Id, s.FlagId)].Select(r => new RuleDefinition(r.Id, r.RuleType, r.RuleValue, r.ConditionsJson,
+                        r.RolloutPercentage, r.Enabled, r.Priority, r.CreatedAt)).ToArray())).ToArray())).ToArray());
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            LogUnavailable(logger, e.Message);
+            throw new SnapshotUnavailableException(e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot load a project snapshot: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, string reason);
+}
