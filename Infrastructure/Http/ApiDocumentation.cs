@@ -5,7 +5,7 @@ using Scalar.AspNetCore;
 
 namespace FlagService.Infrastructure.Http;
 
-public static class ApiDocumentation
+public static partial class ApiDocumentation
 {
     public const string BearerScheme = "Bearer";
     public const string SdkKeyScheme = "SdkKey";
@@ -50,6 +50,15 @@ public static class ApiDocumentation
                 return Task.CompletedTask;
             });
 
+            // Route ids and environments bind through PathId / EnvironmentRef (BindAsync), which the
+            // document generator does not describe: the route's own parameters are added here.
+            o.AddOperationTransformer((operation, context, _) =>
+            {
+                DescribeRouteValues(operation, context.Description.RelativePath ?? "",
+                    context.Description.ActionDescriptor.EndpointMetadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault());
+                return Task.CompletedTask;
+            });
+
             // Operations that require a JWT say so; SDK operations declare their key themselves.
             o.AddOperationTransformer((operation, context, _) =>
             {
@@ -70,6 +79,41 @@ public static class ApiDocumentation
         });
         return builder;
     }
+
+    private static void DescribeRouteValues(OpenApiOperation operation, string path, System.Reflection.MethodInfo? handler)
+    {
+        operation.Parameters ??= [];
+        foreach (System.Text.RegularExpressions.Match match in RouteValueNames().Matches(path))
+        {
+            var name = match.Groups[1].Value;
+            if (operation.Parameters.Any(p => p.Name == name))
+            {
+                continue;
+            }
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = name,
+                In = ParameterLocation.Path,
+                Required = true,
+                Description = name == EnvironmentRef.RouteName ? "The environment's key or id." : null,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = name.EndsWith("Id", StringComparison.Ordinal) ? "uuid" : null },
+            });
+        }
+        var takesEnvironment = handler?.GetParameters().Any(p => p.ParameterType == typeof(EnvironmentRef)) == true;
+        if (takesEnvironment && !path.Contains("{" + EnvironmentRef.RouteName + "}", StringComparison.Ordinal))
+        {
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = EnvironmentRef.QueryName,
+                In = ParameterLocation.Query,
+                Description = "An environment's key or id (default: the project's default environment).",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{(\w+)[^}]*\}")]
+    private static partial System.Text.RegularExpressions.Regex RouteValueNames();
 
     private static OpenApiSchema ConditionSchema() => new()
     {
