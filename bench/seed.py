@@ -2,8 +2,9 @@
 """Creates the benchmark's data through the management API, the way a customer would.
 
 Two projects of 20 flags each: "plain" with user_id / user_email / email_domain rules, and
-"attribute" with attribute_match rules of three conditions. Prints one line:
-<plain project id> <plain sdk key> <attribute project id> <attribute sdk key>.
+"attribute" with attribute_match rules of three conditions. The plain project's production state
+is promoted to its staging environment too. Prints one line:
+<plain project id> <plain sdk key> <attribute project id> <attribute sdk key> <plain staging sdk key>.
 Usage: seed.py BASE_URL
 """
 import json
@@ -91,6 +92,10 @@ def main():
         project = call(base, "POST", "/api/projects", {"name": name}, token)
         create_flags(base, token, project["id"], rules_for)
         out += [project["id"], project["sdk_key"]]
+    plain = out[0]
+    call(base, "POST", f"/api/projects/{plain}/environments/staging/copy-from/production", {}, token)
+    environments = call(base, "GET", f"/api/projects/{plain}/environments", None, token)
+    out.append(next(e["sdk_key"] for e in environments if e["key"] == "staging"))
     print(" ".join(out))
 
 

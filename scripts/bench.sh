@@ -96,7 +96,7 @@ wait_until_ready "$SERVICE_PID" FlagService "$WORK/service.log" curl -fsS "$SERV
 
 log "creating a user, 2 projects, 40 flags and 120 rules"
 seeded=$(python3 bench/seed.py "$SERVICE_URL") || die "creating the benchmark data failed"
-read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY <<<"$seeded"
+read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY STAGING_KEY <<<"$seeded"
 
 evaluate_once() {
   curl -fsS -X POST "$1/sdk/v1/evaluate" -H "X-SDK-Key: $2" -H 'Content-Type: application/json' -d "$3"
@@ -182,15 +182,20 @@ warm_up "$SERVICE_URL"
 run_case "evaluate, plain rules" "$SERVICE_URL" "$SERVICE_PID" plain "$PLAIN_KEY" 64
 run_case "evaluate, plain rules" "$SERVICE_URL" "$SERVICE_PID" plain "$PLAIN_KEY" 1
 run_case "evaluate, attribute rules" "$SERVICE_URL" "$SERVICE_PID" attribute "$ATTRIBUTE_KEY" 64
+# The same flags and rules, promoted to the plain project's staging environment and evaluated with
+# its own key: a non-default environment costs what the default one does.
+run_case "evaluate, plain rules, staging environment" "$SERVICE_URL" "$SERVICE_PID" plain "$STAGING_KEY" 64
 
 # Throughput must not depend on the size of the analytics tables: grow each by a million rows
 # (identifiers of the plain project, and minutes long past of its flags), then run the plain case again.
 log "growing each analytics table by 1 000 000 rows"
-psql_bench -d "$DATABASE" -c "INSERT INTO evaluation_latest (project_id, identifier, results)
-  SELECT '$PLAIN_PROJECT', 'grown_' || i, '{}'::jsonb FROM generate_series(1, 1000000) i" >/dev/null
-psql_bench -d "$DATABASE" -c "INSERT INTO flag_evaluation_counts (flag_id, minute, result, reason, count)
-  SELECT f.id, date_trunc('minute', timestamptz '$BENCH_START') - make_interval(mins => m), true, 'rollout', 1
-    FROM feature_flags f, generate_series(1, 1000000 / $FLAGS) m WHERE f.project_id = '$PLAIN_PROJECT'" >/dev/null
+psql_bench -d "$DATABASE" -c "INSERT INTO evaluation_latest (environment_id, identifier, results)
+  SELECT e.id, 'grown_' || i, '{}'::jsonb FROM environments e, generate_series(1, 1000000) i
+   WHERE e.project_id = '$PLAIN_PROJECT' AND e.is_default" >/dev/null
+psql_bench -d "$DATABASE" -c "INSERT INTO flag_evaluation_counts (environment_id, flag_id, minute, reason, variant, count)
+  SELECT e.id, f.id, date_trunc('minute', timestamptz '$BENCH_START') - make_interval(mins => m), 'rollout', 'on', 1
+    FROM feature_flags f JOIN environments e ON e.project_id = f.project_id AND e.is_default,
+         generate_series(1, 1000000 / $FLAGS) m WHERE f.project_id = '$PLAIN_PROJECT'" >/dev/null
 # Settle what the bulk insert left behind (vacuum, statistics, dirty pages), so that the run
 # measures the grown tables rather than PostgreSQL's one-off housekeeping after the insert.
 psql_bench -d "$DATABASE" -c "VACUUM ANALYZE evaluation_latest, flag_evaluation_counts" >/dev/null
@@ -207,8 +212,8 @@ counted=0
 sleep 3
 for _ in $(seq 10); do
   counted=$(psql_bench -d "$DATABASE" -c "SELECT COALESCE(sum(c.count), 0) FROM flag_evaluation_counts c
-    JOIN feature_flags f ON f.id = c.flag_id
-   WHERE f.project_id = '$PLAIN_PROJECT' AND c.minute >= date_trunc('minute', timestamptz '$BENCH_START')")
+    JOIN environments e ON e.id = c.environment_id AND e.is_default
+   WHERE e.project_id = '$PLAIN_PROJECT' AND c.minute >= date_trunc('minute', timestamptz '$BENCH_START')")
   [ "$counted" -ge "$expected" ] && break
   sleep 1
 done
@@ -256,7 +261,7 @@ aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v = $2}
   verdict="MISMATCH: requests in flight when wrk's runs stop explain 0 to $slack"
   [ $((counted - expected)) -ge 0 ] && [ $((counted - expected)) -le "$slack" ] &&
     verdict="OK: requests in flight when wrk's runs stop explain 0 to $slack"
-  echo "- Analytics, plain project: $expected evaluations (wrk's completed requests × $FLAGS flags)," \
+  echo "- Analytics, plain project's production environment: $expected evaluations (wrk's completed requests × $FLAGS flags)," \
     "$counted counted in flag_evaluation_counts, difference $((counted - expected)) ($verdict)"
   if [ "$OTHER_MAX" -le 10 ]; then
     echo "- Other processes used at most ${OTHER_MAX}% of the CPUs during a measured run"
