@@ -80,10 +80,13 @@ ALTER TABLE feature_flags DROP COLUMN enabled, DROP COLUMN rollout_percentage;
 -- Rules belong to a flag's state in one environment.
 ALTER TABLE targeting_rules ADD COLUMN environment_id uuid;
 -- staging's copies first (new ids), then the originals become production's, keeping their ids.
+-- Rules tied on (priority, created_at) are evaluated in id order; the copies' new ids would
+-- shuffle such ties, so later ones of a tie are moved a microsecond apart, in the original order.
 INSERT INTO targeting_rules (flag_id, environment_id, rule_type, rule_value, conditions, rollout_percentage,
                              enabled, priority, created_at, updated_at)
 SELECT r.flag_id, e.id, r.rule_type, r.rule_value, r.conditions, r.rollout_percentage, r.enabled, r.priority,
-       r.created_at, r.updated_at
+       r.created_at + make_interval(secs => (row_number() OVER (PARTITION BY r.flag_id, r.priority, r.created_at ORDER BY r.id) - 1) / 1e6),
+       r.updated_at
   FROM targeting_rules r
   JOIN feature_flags f ON f.id = r.flag_id
   JOIN environments e ON e.project_id = f.project_id AND e.key = 'staging';

@@ -132,9 +132,9 @@ public sealed partial class AnalyticsFlusher(
                 var flagId = entry.Snapshot.FlagIds[index];
                 if (!flags.TryGetValue(flagId, out var known) || known.At <= when)
                 {
-                    var variant = Outcome.Variant(entry.Outcomes[i]);
-                    flags[flagId] = new LatestAnswer(Outcome.Reason(entry.Outcomes[i]), entry.Snapshot.Flags[index].Variants[variant],
-                        variant == CompiledFlag.OnVariant, when);
+                    var flag = entry.Snapshot.Flags[index];
+                    var (reason, variant) = (Outcome.Reason(entry.Outcomes[i]), Outcome.Variant(entry.Outcomes[i]));
+                    flags[flagId] = new LatestAnswer(reason, flag.Variants[variant], flag.IsEnabled(variant, reason), when);
                 }
             }
         }

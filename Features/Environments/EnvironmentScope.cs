@@ -22,13 +22,17 @@ public static class EnvironmentScope
          WHERE p.id = @ProjectId FOR SHARE OF p
         """;
 
-    // Copies the source environment's rules of some flags (@FlagIds, or every flag when null) into
-    // the target. Ids are new; created_at is kept, so the copy evaluates in the same order.
+    // Copies the source environment's rules (with what they serve) of some flags (@FlagIds, or
+    // every flag when null) into the target. Ids are new; created_at is kept, so the copy evaluates
+    // in the same order, except that rules tied on (priority, created_at), which evaluate in id
+    // order, are moved a microsecond apart in their original order (new ids would shuffle them).
     public const string CopyRules = """
         INSERT INTO targeting_rules (flag_id, environment_id, rule_type, rule_value, conditions, rollout_percentage,
-                                     enabled, priority, created_at)
+                                     enabled, priority, created_at, serve)
         SELECT r.flag_id, @TargetId, r.rule_type, r.rule_value, r.conditions, r.rollout_percentage, r.enabled,
-               r.priority, r.created_at
+               r.priority,
+               r.created_at + make_interval(secs => (row_number() OVER (PARTITION BY r.flag_id, r.priority, r.created_at ORDER BY r.id) - 1) / 1e6),
+               r.serve
           FROM targeting_rules r
          WHERE r.environment_id = @SourceId AND (CAST(@FlagIds AS uuid[]) IS NULL OR r.flag_id = ANY(@FlagIds))
         """;

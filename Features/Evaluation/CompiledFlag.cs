@@ -1,49 +1,82 @@
+using System.Text;
+using System.Text.Json;
+
 namespace FlagService.Features.Evaluation;
 
 // Built once per configuration change; Evaluate only compares (no parsing, sorting, LINQ or regex
 // construction), does not allocate, and is safe to call from many threads at once.
 public sealed class CompiledFlag
 {
+    // A boolean flag's variants, by index.
+    public const int OnVariant = 0;
+    public const int OffVariant = 1;
+
     private readonly bool _enabled;
-    private readonly int _rolloutPercentage;
+    private readonly int _offVariant;
+    private readonly CompiledServe _fallthrough;
     private readonly byte[] _keyPrefix;
     private readonly CompiledRule[] _rules;
 
-    private CompiledFlag(Guid id, string key, bool enabled, int rolloutPercentage, CompiledRule[] rules)
+    private CompiledFlag(FlagDefinition definition, IReadOnlyList<VariantDefinition> variants, CompiledRule[] rules)
     {
-        Id = id;
-        Key = key;
-        _enabled = enabled;
-        _rolloutPercentage = rolloutPercentage;
+        Id = definition.Id;
+        Key = definition.Key;
+        ValueType = definition.ValueType;
+        IsBoolean = definition.ValueType == ValueTypes.Boolean;
+        Variants = variants.Select(v => v.Key).ToArray();
+        EncodedVariants = Array.ConvertAll(Variants, v => JsonEncodedText.Encode(v));
+        RawValues = variants.Select(v => Encoding.UTF8.GetBytes(v.ValueJson)).ToArray();
+        Values = variants.Select(v => JsonDocument.Parse(v.ValueJson).RootElement.Clone()).ToArray();
+        _enabled = definition.Enabled;
         _rules = rules;
-        _keyPrefix = Bucketing.KeyPrefix(key);
-        IsStatic = !enabled || (rules.Length == 0 && rolloutPercentage is 0 or 100);
+        _keyPrefix = Bucketing.KeyPrefix(definition.Key);
+        if (IsBoolean)
+        {
+            _offVariant = OffVariant;
+            _fallthrough = CompiledServe.Rollout(definition.RolloutPercentage);
+        }
+        else
+        {
+            var off = Array.IndexOf(Variants, definition.OffVariant);
+            _offVariant = off < 0 ? 0 : off;
+            _fallthrough = CompiledServe.Parse(definition.ServeJson, Variants, 0);
+        }
+        IsStatic = !_enabled || (rules.Length == 0 && _fallthrough.IsFixed);
+        IsSplit = _enabled && !_fallthrough.IsFixed;
     }
-
-    // A boolean flag serves one of two variants; analytics count outcomes by variant index.
-    public const int OnVariant = 0;
-    public const int OffVariant = 1;
-    private static readonly string[] BooleanVariants = ["on", "off"];
-    private static readonly System.Text.Json.JsonEncodedText[] BooleanEncoded =
-        Array.ConvertAll(BooleanVariants, v => System.Text.Json.JsonEncodedText.Encode(v));
 
     public Guid Id { get; }
 
-    // Variant keys by index.
-    public string[] Variants => BooleanVariants;
-
-    public System.Text.Json.JsonEncodedText[] EncodedVariants => BooleanEncoded;
-
     public string Key { get; }
+
+    public string ValueType { get; }
+
+    public bool IsBoolean { get; }
+
+    // By variant index: keys, keys encoded for the response writer, values as UTF-8 JSON and parsed.
+    public string[] Variants { get; }
+
+    public JsonEncodedText[] EncodedVariants { get; }
+
+    public byte[][] RawValues { get; }
+
+    public JsonElement[] Values { get; }
 
     // True when no context can change the answer, so callers may cache one result for everyone.
     public bool IsStatic { get; }
 
-    public int RolloutPercentage => _rolloutPercentage;
+    // True when the fallthrough splits users between variants (OFREP's SPLIT).
+    public bool IsSplit { get; }
 
     public static CompiledFlag Compile(FlagDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        var variants = definition.ValueType == ValueTypes.Boolean || definition.Variants is not { Count: > 0 }
+            ? ValueTypes.BooleanVariants
+            : definition.Variants;
+        var keys = variants.Select(v => v.Key).ToArray();
+        var isBoolean = definition.ValueType == ValueTypes.Boolean;
+
         var enabledRules = new List<RuleDefinition>(definition.Rules.Count);
         foreach (var rule in definition.Rules)
         {
@@ -58,11 +91,12 @@ public sealed class CompiledFlag
         var rules = new CompiledRule[enabledRules.Count];
         for (var i = 0; i < rules.Length; i++)
         {
-            rules[i] = CompiledRule.Compile(enabledRules[i]);
+            var rule = enabledRules[i];
+            var serve = isBoolean ? CompiledServe.Rollout(rule.RolloutPercentage) : CompiledServe.Parse(rule.ServeJson, keys, 0);
+            rules[i] = CompiledRule.Compile(rule, serve);
         }
 
-        return new CompiledFlag(
-            definition.Id, definition.Key, definition.Enabled, Math.Clamp(definition.RolloutPercentage, 0, 100), rules);
+        return new CompiledFlag(definition, variants, rules);
     }
 
     // Highest priority first, then oldest first; the id only makes the order total.
@@ -79,48 +113,36 @@ public sealed class CompiledFlag
         return c != 0 ? c : a.Id.CompareTo(b.Id);
     }
 
+    // Whether an outcome counts as "on": a boolean flag's `on` variant; for other types, anything
+    // served while the flag is enabled.
+    public bool IsEnabled(int variant, EvaluationReason reason) =>
+        IsBoolean ? variant == OnVariant : reason != EvaluationReason.Disabled;
+
     // identifier comes from Identifiers.For(context), computed once per request for all flags.
     public EvaluationResult Evaluate(in EvaluationContext context, string? identifier)
     {
         if (!_enabled)
         {
-            return new EvaluationResult(false, EvaluationReason.Disabled);
+            return Result(_offVariant, EvaluationReason.Disabled, null, false);
         }
 
         foreach (var rule in _rules)
         {
             if (rule.Matches(in context))
             {
-                var value = InRollout(rule.RolloutPercentage, identifier, out var missing);
-                return new EvaluationResult(value, EvaluationReason.RuleMatch, rule.Id, missing);
+                var served = rule.Serve.Pick(_keyPrefix, identifier, _offVariant, out var missing);
+                return Result(served, EvaluationReason.RuleMatch, rule.Id, missing);
             }
         }
 
-        var included = InRollout(_rolloutPercentage, identifier, out var identifierMissing);
-        return new EvaluationResult(
-            included, included ? EvaluationReason.Rollout : EvaluationReason.RolloutExcluded, null, identifierMissing);
+        var variant = _fallthrough.Pick(_keyPrefix, identifier, _offVariant, out var identifierMissing);
+        var reason = IsBoolean ? (variant == OnVariant ? EvaluationReason.Rollout : EvaluationReason.RolloutExcluded)
+            : identifierMissing ? EvaluationReason.RolloutExcluded
+            : _fallthrough.IsDistribution ? EvaluationReason.Rollout
+            : EvaluationReason.Default;
+        return Result(variant, reason, null, identifierMissing);
     }
 
-    // 0 % and 100 % need no identifier; anything between without one is "off" and flagged as missing.
-    private bool InRollout(int percentage, string? identifier, out bool identifierMissing)
-    {
-        identifierMissing = false;
-        if (percentage >= 100)
-        {
-            return true;
-        }
-
-        if (percentage <= 0)
-        {
-            return false;
-        }
-
-        if (string.IsNullOrEmpty(identifier))
-        {
-            identifierMissing = true;
-            return false;
-        }
-
-        return Bucketing.Bucket(_keyPrefix, identifier) < percentage;
-    }
+    private EvaluationResult Result(int variant, EvaluationReason reason, Guid? ruleId, bool identifierMissing) =>
+        new(variant, reason, IsEnabled(variant, reason), ruleId, identifierMissing);
 }

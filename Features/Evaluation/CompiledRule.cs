@@ -2,19 +2,19 @@ using System.Text.Json;
 
 namespace FlagService.Features.Evaluation;
 
-internal abstract class CompiledRule(Guid id, int rolloutPercentage)
+internal abstract class CompiledRule(Guid id, CompiledServe serve)
 {
     public Guid Id { get; } = id;
 
-    public int RolloutPercentage { get; } = rolloutPercentage;
+    // What the rule serves when it matches.
+    public CompiledServe Serve { get; } = serve;
 
     public abstract bool Matches(in EvaluationContext context);
 
     // Total by design: a rule row the engine cannot understand never matches rather than failing the
     // whole project's snapshot (write-time validation keeps such rows out in the first place).
-    public static CompiledRule Compile(RuleDefinition rule)
+    public static CompiledRule Compile(RuleDefinition rule, CompiledServe rollout)
     {
-        var rollout = Math.Clamp(rule.RolloutPercentage, 0, 100);
         var value = rule.RuleValue?.Trim();
         return rule.RuleType switch
         {
@@ -35,7 +35,7 @@ internal abstract class CompiledRule(Guid id, int rolloutPercentage)
         return lower.StartsWith('@') ? lower : "@" + lower;
     }
 
-    private static CompiledRule CompileAttributeRule(Guid id, int rollout, string? conditionsJson)
+    private static CompiledRule CompileAttributeRule(Guid id, CompiledServe rollout, string? conditionsJson)
     {
         if (string.IsNullOrWhiteSpace(conditionsJson))
         {
@@ -67,26 +67,26 @@ internal abstract class CompiledRule(Guid id, int rolloutPercentage)
         }
     }
 
-    private sealed class UserIdRule(Guid id, int rollout, string userId) : CompiledRule(id, rollout)
+    private sealed class UserIdRule(Guid id, CompiledServe rollout, string userId) : CompiledRule(id, rollout)
     {
         public override bool Matches(in EvaluationContext context) =>
             string.Equals(context.UserId, userId, StringComparison.Ordinal);
     }
 
     // Trimming a span allocates nothing; the rule side was trimmed and lower-cased once at compile.
-    private sealed class UserEmailRule(Guid id, int rollout, string email) : CompiledRule(id, rollout)
+    private sealed class UserEmailRule(Guid id, CompiledServe rollout, string email) : CompiledRule(id, rollout)
     {
         public override bool Matches(in EvaluationContext context) =>
             context.UserEmail.AsSpan().Trim().Equals(email, StringComparison.OrdinalIgnoreCase);
     }
 
-    private sealed class EmailDomainRule(Guid id, int rollout, string suffix) : CompiledRule(id, rollout)
+    private sealed class EmailDomainRule(Guid id, CompiledServe rollout, string suffix) : CompiledRule(id, rollout)
     {
         public override bool Matches(in EvaluationContext context) =>
             context.UserEmail.AsSpan().Trim().EndsWith(suffix, StringComparison.OrdinalIgnoreCase);
     }
 
-    private sealed class AttributeRule(Guid id, int rollout, CompiledCondition[] conditions) : CompiledRule(id, rollout)
+    private sealed class AttributeRule(Guid id, CompiledServe rollout, CompiledCondition[] conditions) : CompiledRule(id, rollout)
     {
         public override bool Matches(in EvaluationContext context)
         {
@@ -102,7 +102,7 @@ internal abstract class CompiledRule(Guid id, int rolloutPercentage)
         }
     }
 
-    private sealed class NeverRule(Guid id, int rollout) : CompiledRule(id, rollout)
+    private sealed class NeverRule(Guid id, CompiledServe rollout) : CompiledRule(id, rollout)
     {
         public override bool Matches(in EvaluationContext context) => false;
     }

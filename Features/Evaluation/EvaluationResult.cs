@@ -6,18 +6,22 @@ public enum EvaluationReason
     RuleMatch,
     Rollout,
     RolloutExcluded,
+    Default,
 }
 
-// RuleId is the rule that decided (RuleMatch only). IdentifierMissing is true when the answer fell
-// to "no identifier" on a percentage strictly between 0 and 100; OFREP reports it as TARGETING_KEY_MISSING.
+// Variant is the served variant's index in the flag's Variants; Value whether that counts as on
+// (CompiledFlag.IsEnabled). RuleId is the rule that decided (RuleMatch only). IdentifierMissing is
+// true when a split had no identifier to place the user; OFREP reports it as TARGETING_KEY_MISSING.
 public readonly record struct EvaluationResult(
-    bool Value,
+    int Variant,
     EvaluationReason Reason,
+    bool Value,
     Guid? RuleId = null,
     bool IdentifierMissing = false)
 {
-    // The served variant's index in the flag's Variants: a boolean flag serves `on` or `off`.
-    public int Variant => Value ? CompiledFlag.OnVariant : CompiledFlag.OffVariant;
+    // A boolean flag's answer: `on` when true.
+    public static EvaluationResult Boolean(bool value, EvaluationReason reason, Guid? ruleId = null, bool IdentifierMissing = false) =>
+        new(value ? CompiledFlag.OnVariant : CompiledFlag.OffVariant, reason, value, ruleId, IdentifierMissing);
 }
 
 public static class EvaluationReasonExtensions
@@ -28,13 +32,14 @@ public static class EvaluationReasonExtensions
         EvaluationReason.RuleMatch => "rule_match",
         EvaluationReason.Rollout => "rollout",
         EvaluationReason.RolloutExcluded => "rollout_excluded",
+        EvaluationReason.Default => "default",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }
 
 // An outcome is what was served and why: (reason, variant), packed into 16 bits so that a request
 // keeps one per flag on the stack and analytics count by it. Three bits of reason leave room for
-// the reasons still to come; the variant index takes the rest.
+// the reasons still to come; the variant index (at most 99) takes the rest.
 public static class Outcome
 {
     public const int ReasonBits = 3;

@@ -15,11 +15,15 @@ public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<Snapshot
 {
     private sealed record EnvironmentRow(Guid Id, Guid ProjectId, string Key, string SdkKey, string ServerKey, bool IsDefault);
 
-    private sealed record StateRow(Guid EnvironmentId, Guid FlagId, string Key, bool Enabled, int RolloutPercentage);
+    private sealed record StateRow(
+        Guid EnvironmentId, Guid FlagId, string Key, string ValueType, bool Enabled, int RolloutPercentage, string? OffVariant,
+        string? ServeJson);
+
+    private sealed record VariantRow(Guid FlagId, string Key, string ValueJson);
 
     private sealed record RuleRow(
         Guid EnvironmentId, Guid FlagId, Guid Id, string RuleType, string? RuleValue, string? ConditionsJson,
-        int RolloutPercentage, bool Enabled, int Priority, DateTime CreatedAt);
+        int RolloutPercentage, bool Enabled, int Priority, DateTime CreatedAt, string? ServeJson);
 
     private const string ProjectOfKey = "(SELECT project_id FROM environments WHERE sdk_key = @Key OR server_key = @Key)";
 
@@ -27,11 +31,16 @@ public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<Snapshot
         SELECT id, project_id, key, sdk_key, server_key, is_default FROM environments
          WHERE project_id = {ProjectOfKey}
          ORDER BY is_default DESC, created_at, key;
-        SELECT s.environment_id, f.id AS flag_id, f.key, s.enabled, s.rollout_percentage
+        SELECT s.environment_id, f.id AS flag_id, f.key, f.value_type, s.enabled, s.rollout_percentage, s.off_variant,
+               s.serve::text AS serve_json
           FROM feature_flags f JOIN flag_environments s ON s.flag_id = f.id
          WHERE f.project_id = {ProjectOfKey};
+        SELECT v.flag_id, v.key, v.value::text AS value_json
+          FROM flag_variants v JOIN feature_flags f ON f.id = v.flag_id
+         WHERE f.project_id = {ProjectOfKey}
+         ORDER BY v.flag_id, v.position;
         SELECT r.environment_id, r.flag_id, r.id, r.rule_type, r.rule_value, r.conditions::text AS conditions_json,
-               r.rollout_percentage, r.enabled, r.priority, r.created_at
+               r.rollout_percentage, r.enabled, r.priority, r.created_at, r.serve::text AS serve_json
           FROM targeting_rules r JOIN feature_flags f ON f.id = r.flag_id
          WHERE f.project_id = {ProjectOfKey};
         """;
@@ -48,6 +57,7 @@ public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<Snapshot
                 new CommandDefinition(Sql, new { Key = key }, transaction, cancellationToken: timeout.Token));
             var environments = (await results.ReadAsync<EnvironmentRow>()).ToArray();
             var states = (await results.ReadAsync<StateRow>()).ToArray();
+            var variants = (await results.ReadAsync<VariantRow>()).ToLookup(v => v.FlagId);
             var rules = (await results.ReadAsync<RuleRow>()).ToLookup(r => (r.EnvironmentId, r.FlagId));
             if (environments.Length == 0)
             {
@@ -59,7 +69,9 @@ public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<Snapshot
                 e.Id, e.Key, e.SdkKey, e.ServerKey, e.IsDefault,
                 statesByEnvironment[e.Id].Select(s => new FlagDefinition(s.FlagId, s.Key, s.Enabled, s.RolloutPercentage,
                     rules[(e.Id, s.FlagId)].Select(r => new RuleDefinition(r.Id, r.RuleType, r.RuleValue, r.ConditionsJson,
-                        r.RolloutPercentage, r.Enabled, r.Priority, r.CreatedAt)).ToArray())).ToArray())).ToArray());
+                        r.RolloutPercentage, r.Enabled, r.Priority, r.CreatedAt, r.ServeJson)).ToArray(),
+                    s.ValueType, variants[s.FlagId].Select(v => new VariantDefinition(v.Key, v.ValueJson)).ToArray(),
+                    s.OffVariant, s.ServeJson)).ToArray())).ToArray());
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
         {

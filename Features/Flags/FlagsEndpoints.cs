@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FlagService.Features.Environments;
+using FlagService.Features.Evaluation;
 using FlagService.Features.Flags.Create;
 using FlagService.Features.Flags.Delete;
 using FlagService.Features.Flags.Get;
@@ -10,22 +11,33 @@ using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Flags;
 
-// A flag with its state in one environment (`environment`), and every environment's state at a glance.
+// A flag with its state in one environment (`environment`), and every environment's state at a
+// glance. rollout_percentage is a boolean flag's; other types say what they serve in `serve`.
 public sealed record FlagResponse(
-    Guid Id, Guid ProjectId, string Name, string Key, string? Description, bool Enabled, int RolloutPercentage,
-    DateTime CreatedAt, DateTime UpdatedAt, string Environment, Dictionary<string, FlagStateSummary> Environments);
+    Guid Id, Guid ProjectId, string Name, string Key, string? Description, bool Enabled, int? RolloutPercentage,
+    DateTime CreatedAt, DateTime UpdatedAt, string Environment, Dictionary<string, FlagStateSummary> Environments,
+    string ValueType, VariantResponse[] Variants, string OffVariant, ServeResponse Serve);
 
-public sealed record FlagStateSummary(bool Enabled, int RolloutPercentage);
+public sealed record FlagStateSummary(bool Enabled, int? RolloutPercentage);
 
-// The database row: the environments arrive as one json object, in environment order.
+// The database row: environments and variants arrive as json, in their order.
 public sealed record FlagRow(
     Guid Id, Guid ProjectId, string Name, string Key, string? Description, bool Enabled, int RolloutPercentage,
-    DateTime CreatedAt, DateTime UpdatedAt, string Environment, string Environments)
+    DateTime CreatedAt, DateTime UpdatedAt, string Environment, string Environments, string ValueType, string Variants,
+    string? OffVariant, string? Serve)
 {
-    public FlagResponse ToResponse() => new(Id, ProjectId, Name, Key, Description, Enabled, RolloutPercentage, CreatedAt,
-        UpdatedAt, Environment, JsonSerializer.Deserialize<Dictionary<string, FlagStateSummary>>(Environments, SummaryJson)!);
+    private static readonly JsonSerializerOptions Json = HttpConventions.Configure(new JsonSerializerOptions());
 
-    private static readonly JsonSerializerOptions SummaryJson = HttpConventions.Configure(new JsonSerializerOptions());
+    // A boolean flag shows its rollout both ways; other types' defaults are their first variant.
+    public FlagResponse ToResponse()
+    {
+        var variants = JsonSerializer.Deserialize<VariantResponse[]>(Variants, Json)!;
+        var boolean = ValueType == ValueTypes.Boolean;
+        return new(Id, ProjectId, Name, Key, Description, Enabled, boolean ? RolloutPercentage : null, CreatedAt, UpdatedAt,
+            Environment, JsonSerializer.Deserialize<Dictionary<string, FlagStateSummary>>(Environments, Json)!, ValueType, variants,
+            boolean ? ValueTypes.Off : OffVariant ?? variants[0].Key,
+            boolean ? ServeResponse.Rollout(RolloutPercentage) : ServeResponse.Parse(Serve) ?? new ServeResponse(variants[0].Key, null));
+    }
 }
 
 public static class FlagsEndpoints
@@ -35,10 +47,16 @@ public static class FlagsEndpoints
     public const string Select = $"""
         SELECT f.id, f.project_id, f.name, f.key, f.description, s.enabled, s.rollout_percentage, f.created_at,
                GREATEST(f.updated_at, s.updated_at) AS updated_at, e.key AS environment,
-               (SELECT json_object_agg(oe.key, json_build_object('enabled', os.enabled, 'rollout_percentage', os.rollout_percentage)
+               (SELECT json_object_agg(oe.key, json_build_object('enabled', os.enabled, 'rollout_percentage',
+                                               CASE WHEN f.value_type = 'boolean' THEN os.rollout_percentage END)
                                        ORDER BY oe.is_default DESC, oe.created_at, oe.key)
                   FROM flag_environments os JOIN environments oe ON oe.id = os.environment_id
-                 WHERE os.flag_id = f.id)::text AS environments
+                 WHERE os.flag_id = f.id)::text AS environments,
+               f.value_type,
+               (SELECT json_agg(json_build_object('key', v.key, 'value', v.value, 'name', v.name, 'description', v.description)
+                                ORDER BY v.position)
+                  FROM flag_variants v WHERE v.flag_id = f.id)::text AS variants,
+               s.off_variant, s.serve::text AS serve
           FROM feature_flags f
           JOIN user_projects(@UserId) m ON m.project_id = f.project_id
           JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}
@@ -47,6 +65,24 @@ public static class FlagsEndpoints
         """;
 
     // The v1 routes mean the default environment; the same slices answer per environment.
+    // Replaces a flag's variants: @Keys, @Positions, @Values (JSON text), @Names, @Descriptions.
+    public const string InsertVariants = """
+        INSERT INTO flag_variants (flag_id, key, position, value, name, description)
+        SELECT @FlagId, u.key, u.position, CAST(u.value AS jsonb), u.name, u.description
+          FROM unnest(CAST(@Keys AS text[]), CAST(@Positions AS integer[]), CAST(@Values AS text[]), CAST(@Names AS text[]),
+                      CAST(@Descriptions AS text[])) AS u(key, position, value, name, description)
+        """;
+
+    public static object VariantArgs(Guid flagId, IReadOnlyList<Variants.Valid> variants) => new
+    {
+        FlagId = flagId,
+        Keys = variants.Select(v => v.Key).ToArray(),
+        Positions = Enumerable.Range(0, variants.Count).ToArray(),
+        Values = variants.Select(v => v.ValueJson).ToArray(),
+        Names = variants.Select(v => v.Name).ToArray(),
+        Descriptions = variants.Select(v => v.Description).ToArray(),
+    };
+
     public static IEndpointRouteBuilder MapFlags(this IEndpointRouteBuilder app)
     {
         Map(app.MapGroup("/api/projects/{projectId}/flags"), "");

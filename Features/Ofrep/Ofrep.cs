@@ -15,7 +15,7 @@ public static class Ofrep
     };
 
     public sealed record Evaluation(
-        string Key, bool? Value = null, string? Variant = null, string? Reason = null,
+        string Key, JsonElement? Value = null, string? Variant = null, string? Reason = null,
         Dictionary<string, object>? Metadata = null, string? ErrorCode = null, string? ErrorDetails = null);
 
     // Errors are problem details (API.md) that also carry OFREP's key/errorCode/errorDetails, the
@@ -88,12 +88,13 @@ public static class Ofrep
             EvaluationReason.Disabled => "DISABLED",
             EvaluationReason.RuleMatch => "TARGETING_MATCH",
             _ when flag.IsStatic => "STATIC",
-            _ when flag.RolloutPercentage is > 0 and < 100 => "SPLIT",
-            // 0 % or 100 % reached after rules that did not match: the flag's default answer.
+            _ when flag.IsSplit => "SPLIT",
+            // One variant (or 0 % / 100 %) reached after rules that did not match: the flag's default answer.
             _ => "DEFAULT",
         };
         var metadata = result.RuleId is { } ruleId ? new Dictionary<string, object> { ["ruleId"] = ruleId.ToString() } : [];
-        return new Evaluation(flag.Key, result.Value, flag.Variants[result.Variant], reason, metadata);
+        // The served variant's value with its real type, so typed OpenFeature calls can check it.
+        return new Evaluation(flag.Key, flag.Values[result.Variant], flag.Variants[result.Variant], reason, metadata);
     }
 
     public static string MissingKeyDetails(string flagKey) =>

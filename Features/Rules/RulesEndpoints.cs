@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
+using FlagService.Features.Flags;
 using FlagService.Features.Rules.Create;
 using FlagService.Features.Rules.Delete;
 using FlagService.Features.Rules.Get;
@@ -10,18 +11,23 @@ using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Rules;
 
+// rollout_percentage is a boolean flag's rule's; every rule shows what it serves in `serve`.
 public sealed record RuleResponse(
-    Guid Id, Guid FlagId, string RuleType, string? RuleValue, Conditions? Conditions, int RolloutPercentage,
-    bool Enabled, int Priority, DateTime CreatedAt, DateTime UpdatedAt, string Environment);
+    Guid Id, Guid FlagId, string RuleType, string? RuleValue, Conditions? Conditions, int? RolloutPercentage,
+    bool Enabled, int Priority, DateTime CreatedAt, DateTime UpdatedAt, string Environment, ServeResponse? Serve);
 
-// The database row: conditions arrive as jsonb text and leave as JSON.
+// The database row: conditions and serve arrive as jsonb text and leave as JSON.
 public sealed record RuleRow(
     Guid Id, Guid FlagId, string RuleType, string? RuleValue, string? Conditions, int RolloutPercentage,
-    bool Enabled, int Priority, DateTime CreatedAt, DateTime UpdatedAt, string Environment)
+    bool Enabled, int Priority, DateTime CreatedAt, DateTime UpdatedAt, string Environment, string ValueType, string? Serve)
 {
-    public RuleResponse ToResponse() => new(Id, FlagId, RuleType, RuleValue,
-        Conditions is null ? null : new Conditions(Normalized(Conditions)),
-        RolloutPercentage, Enabled, Priority, CreatedAt, UpdatedAt, Environment);
+    public RuleResponse ToResponse()
+    {
+        var boolean = ValueType == ValueTypes.Boolean;
+        return new(Id, FlagId, RuleType, RuleValue, Conditions is null ? null : new Conditions(Normalized(Conditions)),
+            boolean ? RolloutPercentage : null, Enabled, Priority, CreatedAt, UpdatedAt, Environment,
+            boolean ? ServeResponse.Rollout(RolloutPercentage) : ServeResponse.Parse(Serve));
+    }
 
     // jsonb reorders object keys; read back in the documented order (attribute, operator, values, ...).
     private static JsonElement Normalized(string conditions)
@@ -38,6 +44,12 @@ public sealed record RuleRow(
     }
 }
 
+// `VariantList` is the flag's variant keys in order, comma-separated (keys never hold a comma).
+public sealed record RuleTarget(Guid FlagId, Guid EnvironmentId, string Environment, string ValueType, string VariantList)
+{
+    public string[] Variants => VariantList.Split(',');
+}
+
 public static class RulesEndpoints
 {
     public const string Columns =
@@ -46,7 +58,7 @@ public static class RulesEndpoints
     // The rules of the flag in the path, in the environment the request means, of the caller's
     // project; anything else is no row, so a 404.
     public const string Select = $"""
-        SELECT {Columns}, e.key AS environment
+        SELECT {Columns}, e.key AS environment, f.value_type, r.serve::text AS serve
           FROM targeting_rules r
           JOIN feature_flags f ON f.id = r.flag_id
           JOIN user_projects(@UserId) m ON m.project_id = f.project_id
@@ -54,9 +66,11 @@ public static class RulesEndpoints
          WHERE r.flag_id = @FlagId AND f.project_id = @ProjectId AND {EnvironmentScope.Matches}
         """;
 
-    // The flag's state in that environment, for statements that add to it or check it exists.
+    // The flag's state in that environment, for statements that add to it or check it exists,
+    // with what rules of the flag may serve.
     public const string State = $"""
-        SELECT s.flag_id, s.environment_id, e.key AS environment
+        SELECT s.flag_id, s.environment_id, e.key AS environment, f.value_type,
+               (SELECT string_agg(v.key, ',' ORDER BY v.position) FROM flag_variants v WHERE v.flag_id = f.id) AS variant_list
           FROM flag_environments s
           JOIN feature_flags f ON f.id = s.flag_id
           JOIN user_projects(@UserId) m ON m.project_id = f.project_id

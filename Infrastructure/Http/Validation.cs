@@ -7,6 +7,9 @@ public sealed class FieldErrors
 
     public bool Any => _errors.Count > 0;
 
+    // How many rules are broken so far, so a validator can tell whether its own part added any.
+    public int Count => _errors.Values.Sum(rules => rules.Count);
+
     public FieldErrors Add(string field, string rule)
     {
         if (!_errors.TryGetValue(field, out var rules))

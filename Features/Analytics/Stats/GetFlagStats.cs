@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Dapper;
 using FlagService.Features.Environments;
+using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,7 +34,7 @@ public static class GetFlagStats
     // Dense buckets (empty ones included) from `from` to `to`, in UTC.
     // The first statement finds the environment (none: 404); the second counts only in it.
     private const string Scope = $"""
-        SELECT e.id, e.key FROM feature_flags f
+        SELECT e.id, e.key, f.value_type FROM feature_flags f
           JOIN user_projects(@UserId) m ON m.project_id = f.project_id
           JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}
          WHERE f.id = @FlagId AND f.project_id = @ProjectId
@@ -54,7 +55,7 @@ public static class GetFlagStats
          ORDER BY b.start;
         """;
 
-    private sealed record Environment(Guid Id, string Key);
+    private sealed record Environment(Guid Id, string Key, string ValueType);
 
     internal static async Task<Results<Ok<StatsResponse>, NotFound, ValidationProblem>> HandleAsync(
         PathId projectId, PathId flagId, EnvironmentRef environment, string? from, string? to, string? interval, ClaimsPrincipal user,
@@ -97,21 +98,23 @@ public static class GetFlagStats
         }
         var rows = (await results.ReadAsync<Row>()).ToArray();
 
-        var buckets = rows.GroupBy(r => r.Start).Select(g => Sum(g.Key, g)).ToArray();
-        var totals = Sum(start, rows);
+        var buckets = rows.GroupBy(r => r.Start).Select(g => Sum(g.Key, g, scope.ValueType)).ToArray();
+        var totals = Sum(start, rows, scope.ValueType);
         return TypedResults.Ok(new StatsResponse(flagId.Value, scope.Key, start, end, interval,
             new Counts(totals.Total, totals.True, totals.False, totals.ByReason, totals.ByVariant), buckets));
     }
 
-    // A boolean flag's `on` variant is the v1 result true, every other variant false.
-    private static Bucket Sum(DateTime start, IEnumerable<Row> rows)
+    // `true` counts what was served on: a boolean flag's `on` variant (the v1 result), for other
+    // types anything served while enabled (CompiledFlag.IsEnabled says the same for evaluation).
+    private static Bucket Sum(DateTime start, IEnumerable<Row> rows, string valueType)
     {
         long yes = 0, no = 0;
         var byReason = new Dictionary<string, long>(StringComparer.Ordinal);
         var byVariant = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var row in rows.Where(r => r.Count > 0 && r.Reason is not null && r.Variant is not null))
         {
-            if (row.Variant == "on") { yes += row.Count; } else { no += row.Count; }
+            var on = valueType == ValueTypes.Boolean ? row.Variant == ValueTypes.On : row.Reason != EvaluationReason.Disabled.ToWire();
+            if (on) { yes += row.Count; } else { no += row.Count; }
             byReason[row.Reason!] = byReason.GetValueOrDefault(row.Reason!) + row.Count;
             byVariant[row.Variant!] = byVariant.GetValueOrDefault(row.Variant!) + row.Count;
         }

@@ -32,7 +32,9 @@ public static class CopyFrom
     private const string FlagsSql = "SELECT id, key FROM feature_flags WHERE project_id = @ProjectId ORDER BY key";
 
     private const string CopySql = $"""
-        UPDATE flag_environments t SET enabled = s.enabled, rollout_percentage = s.rollout_percentage, updated_at = now()
+        UPDATE flag_environments t
+           SET enabled = s.enabled, rollout_percentage = s.rollout_percentage, off_variant = s.off_variant, serve = s.serve,
+               updated_at = now()
           FROM flag_environments s
          WHERE t.environment_id = @TargetId AND s.environment_id = @SourceId AND s.flag_id = t.flag_id
            AND t.flag_id = ANY(@FlagIds);

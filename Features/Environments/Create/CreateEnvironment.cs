@@ -24,12 +24,16 @@ public static class CreateEnvironment
         RETURNING {EnvironmentsEndpoints.Columns}
         """;
 
-    // Every flag gets its state here: the source's, or disabled at 0 % without rules.
+    // Every flag gets its state here: the source's, or disabled at 0 % without rules (flags of
+    // other types serving, and off at, their first variant).
     private const string StatesSql = """
-        INSERT INTO flag_environments (project_id, flag_id, environment_id, enabled, rollout_percentage)
-        SELECT f.project_id, f.id, @TargetId, COALESCE(s.enabled, false), COALESCE(s.rollout_percentage, 0)
+        INSERT INTO flag_environments (project_id, flag_id, environment_id, enabled, rollout_percentage, off_variant, serve)
+        SELECT f.project_id, f.id, @TargetId, COALESCE(s.enabled, false), COALESCE(s.rollout_percentage, 0),
+               CASE WHEN s.flag_id IS NOT NULL THEN s.off_variant WHEN f.value_type <> 'boolean' THEN first.key END,
+               CASE WHEN s.flag_id IS NOT NULL THEN s.serve WHEN f.value_type <> 'boolean' THEN jsonb_build_object('variant', first.key) END
           FROM feature_flags f
           LEFT JOIN flag_environments s ON s.flag_id = f.id AND s.environment_id = @SourceId
+          LEFT JOIN LATERAL (SELECT v.key FROM flag_variants v WHERE v.flag_id = f.id ORDER BY v.position LIMIT 1) first ON true
          WHERE f.project_id = @ProjectId
         """;
 

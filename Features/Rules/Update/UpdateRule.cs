@@ -16,18 +16,23 @@ public static class UpdateRule
     // is then validated as a rule of the new type (its rule_value or conditions must fit it).
     public sealed record UpdateRuleRequest(
         string? RuleType = null, string? RuleValue = null, Conditions? Conditions = null, bool? Enabled = null,
-        int? Priority = null, int? RolloutPercentage = null);
+        int? Priority = null, int? RolloutPercentage = null, ServeRequest? Serve = null);
 
     public static RouteHandlerBuilder MapUpdateRule(this IEndpointRouteBuilder rules) =>
         rules.MapPut("/{ruleId}", HandleAsync);
 
-    private sealed record Current(string RuleType, string? RuleValue, string? Conditions);
+    private sealed record Current(string RuleType, string? RuleValue, string? Conditions, string ValueType, string VariantList)
+    {
+        public string[] Variants => VariantList.Split(',');
+    }
 
     // Read under a row lock, so the validation below cannot go stale before the write.
     private const string CurrentSql = $"""
-        SELECT t.rule_type, t.rule_value, t.conditions::text FROM targeting_rules t
+        SELECT t.rule_type, t.rule_value, t.conditions::text, f.value_type,
+               (SELECT string_agg(v.key, ',' ORDER BY v.position) FROM flag_variants v WHERE v.flag_id = f.id) AS variant_list
+          FROM targeting_rules t JOIN feature_flags f ON f.id = t.flag_id
          WHERE t.id = @RuleId AND t.id IN (SELECT r.id FROM ({RulesEndpoints.Select}) r)
-           FOR UPDATE OF t
+           FOR UPDATE OF t, f
         """;
 
     private const string Sql = $"""
@@ -38,6 +43,7 @@ public static class UpdateRule
                enabled = COALESCE(@Enabled, r.enabled),
                priority = COALESCE(@Priority, r.priority),
                rollout_percentage = COALESCE(@RolloutPercentage, r.rollout_percentage),
+               serve = COALESCE(CAST(@Serve AS jsonb), r.serve),
                updated_at = now()
          WHERE r.id = @RuleId;
         {RulesEndpoints.Select} AND r.id = @RuleId;
@@ -60,6 +66,7 @@ public static class UpdateRule
         }
 
         var (errors, type, value, conditions) = Merge(request, current);
+        var (rollout, serve) = Variants.RuleServe(errors, current.ValueType, current.Variants, request.RolloutPercentage, request.Serve, required: false);
         if (errors.Any)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary());
@@ -69,7 +76,7 @@ public static class UpdateRule
         {
             scope.ProjectId, scope.FlagId, scope.RuleId, scope.UserId, scope.EnvId, scope.EnvKey,
             RuleType = type, RuleValue = value, Conditions = conditions,
-            request.Enabled, request.Priority, request.RolloutPercentage,
+            request.Enabled, request.Priority, RolloutPercentage = rollout, Serve = serve,
         }, transaction, cancellationToken: ct));
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
@@ -84,11 +91,10 @@ public static class UpdateRule
     private static (FieldErrors Errors, string Type, string? Value, string? Conditions) Merge(UpdateRuleRequest request, Current current)
     {
         var errors = new FieldErrors();
-        if (request is { RuleType: null, RuleValue: null, Enabled: null, Priority: null, RolloutPercentage: null } && !HasConditions(request))
+        if (request is { RuleType: null, RuleValue: null, Enabled: null, Priority: null, RolloutPercentage: null, Serve: null } && !HasConditions(request))
         {
-            errors.Add("body", "must contain at least one of: rule_type, rule_value, conditions, enabled, priority, rollout_percentage");
+            errors.Add("body", "must contain at least one of: rule_type, rule_value, conditions, enabled, priority, rollout_percentage, serve");
         }
-        FlagInput.Rollout(errors, request.RolloutPercentage);
 
         var type = request.RuleType ?? current.RuleType;
         var typeChanged = type != current.RuleType;

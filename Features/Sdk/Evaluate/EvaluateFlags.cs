@@ -15,7 +15,8 @@ public static class EvaluateFlags
         string? UserId = null, string? UserEmail = null, JsonElement? CustomAttributes = null,
         string? Environment = null, bool Enveloped = false);
 
-    public sealed record FlagEvaluation(bool Enabled, string Reason, string Variant);
+    // `value` is the served variant's value (for boolean flags equal to `enabled`).
+    public sealed record FlagEvaluation(bool Enabled, string Reason, string Variant, JsonElement Value);
 
     public sealed record EnvironmentEvaluation(string Environment, Dictionary<string, FlagEvaluation> Flags);
 
@@ -40,6 +41,7 @@ public static class EvaluateFlags
     private static readonly JsonEncodedText EnabledName = JsonEncodedText.Encode("enabled");
     private static readonly JsonEncodedText ReasonName = JsonEncodedText.Encode("reason");
     private static readonly JsonEncodedText VariantName = JsonEncodedText.Encode("variant");
+    private static readonly JsonEncodedText ValueName = JsonEncodedText.Encode("value");
     private static readonly JsonEncodedText EnvironmentName = JsonEncodedText.Encode("environment");
     private static readonly JsonEncodedText FlagsName = JsonEncodedText.Encode("flags");
     private static readonly JsonEncodedText[] Reasons =
@@ -127,11 +129,16 @@ public static class EvaluateFlags
         }
         for (var i = 0; i < outcomes.Length; i++)
         {
+            var flag = snapshot.Flags[i];
             var variant = Outcome.Variant(outcomes[i]);
+            var reason = Outcome.Reason(outcomes[i]);
             json.WriteStartObject(snapshot.EncodedKeys[i]);
-            json.WriteBoolean(EnabledName, variant == CompiledFlag.OnVariant);
-            json.WriteString(ReasonName, Reasons[(int)Outcome.Reason(outcomes[i])]);
-            json.WriteString(VariantName, snapshot.Flags[i].EncodedVariants[variant]);
+            json.WriteBoolean(EnabledName, flag.IsEnabled(variant, reason));
+            json.WriteString(ReasonName, Reasons[(int)reason]);
+            json.WriteString(VariantName, flag.EncodedVariants[variant]);
+            // Values were validated JSON when written and are re-encoded once per snapshot.
+            json.WritePropertyName(ValueName);
+            json.WriteRawValue(flag.RawValues[variant], skipInputValidation: true);
             json.WriteEndObject();
         }
         if (enveloped)

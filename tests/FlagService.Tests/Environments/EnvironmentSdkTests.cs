@@ -41,7 +41,7 @@ public sealed class EnvironmentSdkTests(AppFixture app) : IClassFixture<AppFixtu
         var viaServerKey = await (await sdk.EvaluateRawAsync(client, new { user_id = "u1" }, keys.StagingServer)).ReadObjectAsync();
         viaServerKey.ToJsonString().Should().Be(stagingAfter.ToJsonString(), "the server key reaches the same environment");
         var production = await sdk.EvaluateAsync(client, new { user_id = "u1" });
-        production.ToJsonString().Should().Be("""{"dark_mode":{"enabled":true,"reason":"rollout","variant":"on"}}""",
+        production.ToJsonString().Should().Be("""{"dark_mode":{"enabled":true,"reason":"rollout","variant":"on","value":true}}""",
             "production's state and rules are untouched by staging's");
     }
 
@@ -55,12 +55,12 @@ public sealed class EnvironmentSdkTests(AppFixture app) : IClassFixture<AppFixtu
         var client = app.CreateClient();
 
         var named = await sdk.EvaluateAsync(client, new { environment = "staging", context = new { user_id = "u1" } });
-        named.ToJsonString().Should().Be("""{"environment":"staging","flags":{"beta":{"enabled":true,"reason":"rollout","variant":"on"}}}""");
+        named.ToJsonString().Should().Be("""{"environment":"staging","flags":{"beta":{"enabled":true,"reason":"rollout","variant":"on","value":true}}}""");
         var own = await sdk.EvaluateAsync(client, new { context = new { user_email = "a@example.com" } });
         own["environment"]!.GetValue<string>().Should().Be("production");
         own["flags"]!["beta"]!["reason"]!.GetValue<string>().Should().Be("disabled");
         var flat = await sdk.EvaluateAsync(client, new { user_id = "u1" });
-        flat.ToJsonString().Should().Be("""{"beta":{"enabled":false,"reason":"disabled","variant":"off"}}""", "the flat v1 body keeps its shape");
+        flat.ToJsonString().Should().Be("""{"beta":{"enabled":false,"reason":"disabled","variant":"off","value":false}}""", "the flat v1 body keeps its shape");
 
         var unknown = await sdk.EvaluateRawAsync(client, new { environment = "nope", context = new { user_id = "u1" } });
         (await unknown.ShouldBeProblemAsync(404))["detail"]!.GetValue<string>().Should().Contain("nope");

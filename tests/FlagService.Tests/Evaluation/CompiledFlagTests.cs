@@ -14,7 +14,7 @@ public sealed class CompiledFlagTests
     {
         var flag = Flag("dark_mode", enabled: false, rollout: 100, Rule(RuleTypes.UserId, "user_12345"));
 
-        Evaluate(flag, User12345).Should().Be(new EvaluationResult(false, EvaluationReason.Disabled));
+        Evaluate(flag, User12345).Should().Be(EvaluationResult.Boolean(false, EvaluationReason.Disabled));
     }
 
     [Fact]
@@ -24,7 +24,7 @@ public sealed class CompiledFlagTests
 
         var result = Evaluate(Flag("dark_mode", rollout: 0, rule), User12345);
 
-        result.Should().Be(new EvaluationResult(true, EvaluationReason.RuleMatch, rule.Id));
+        result.Should().Be(EvaluationResult.Boolean(true, EvaluationReason.RuleMatch, rule.Id));
     }
 
     [Fact]
@@ -32,20 +32,20 @@ public sealed class CompiledFlagTests
     {
         var result = Evaluate(Flag("dark_mode", rollout: 100, Rule(RuleTypes.UserId, "someone_else")), User12345);
 
-        result.Should().Be(new EvaluationResult(true, EvaluationReason.Rollout));
+        result.Should().Be(EvaluationResult.Boolean(true, EvaluationReason.Rollout));
     }
 
     [Fact]
     public void Evaluate_rollout_100_without_identifier_returns_true_rollout()
     {
-        Evaluate(Flag(rollout: 100), Context()).Should().Be(new EvaluationResult(true, EvaluationReason.Rollout));
+        Evaluate(Flag(rollout: 100), Context()).Should().Be(EvaluationResult.Boolean(true, EvaluationReason.Rollout));
     }
 
     [Fact]
     public void Evaluate_rollout_0_returns_false_rollout_excluded_without_needing_an_identifier()
     {
-        Evaluate(Flag(rollout: 0), User12345).Should().Be(new EvaluationResult(false, EvaluationReason.RolloutExcluded));
-        Evaluate(Flag(rollout: 0), Context()).Should().Be(new EvaluationResult(false, EvaluationReason.RolloutExcluded));
+        Evaluate(Flag(rollout: 0), User12345).Should().Be(EvaluationResult.Boolean(false, EvaluationReason.RolloutExcluded));
+        Evaluate(Flag(rollout: 0), Context()).Should().Be(EvaluationResult.Boolean(false, EvaluationReason.RolloutExcluded));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class CompiledFlagTests
     {
         var result = Evaluate(Flag(rollout: 99), Context(attributes: """{"plan":"pro"}"""));
 
-        result.Should().Be(new EvaluationResult(false, EvaluationReason.RolloutExcluded, null, IdentifierMissing: true));
+        result.Should().Be(EvaluationResult.Boolean(false, EvaluationReason.RolloutExcluded, null, IdentifierMissing: true));
     }
 
     [Theory]
@@ -95,7 +95,7 @@ public sealed class CompiledFlagTests
 
         var result = Evaluate(Flag(rules: [newer, older]), User12345);
 
-        result.Should().Be(new EvaluationResult(true, EvaluationReason.RuleMatch, older.Id));
+        result.Should().Be(EvaluationResult.Boolean(true, EvaluationReason.RuleMatch, older.Id));
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class CompiledFlagTests
 
         var result = Evaluate(Flag(rollout: 100, disabled, enabled), User12345);
 
-        result.Should().Be(new EvaluationResult(false, EvaluationReason.RuleMatch, enabled.Id));
+        result.Should().Be(EvaluationResult.Boolean(false, EvaluationReason.RuleMatch, enabled.Id));
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class CompiledFlagTests
     {
         var rule = Rule(RuleTypes.UserId, "user_12345", rollout: 0);
 
-        Evaluate(Flag(rollout: 100, rule), User12345).Should().Be(new EvaluationResult(false, EvaluationReason.RuleMatch, rule.Id));
+        Evaluate(Flag(rollout: 100, rule), User12345).Should().Be(EvaluationResult.Boolean(false, EvaluationReason.RuleMatch, rule.Id));
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class CompiledFlagTests
 
         var result = Evaluate(Flag(rules: rule), Context(attributes: """{"plan":"pro"}"""));
 
-        result.Should().Be(new EvaluationResult(true, EvaluationReason.RuleMatch, rule.Id));
+        result.Should().Be(EvaluationResult.Boolean(true, EvaluationReason.RuleMatch, rule.Id));
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class CompiledFlagTests
 
         var result = Evaluate(Flag(rollout: 100, rule), Context(attributes: """{"plan":"pro"}"""));
 
-        result.Should().Be(new EvaluationResult(false, EvaluationReason.RuleMatch, rule.Id, IdentifierMissing: true));
+        result.Should().Be(EvaluationResult.Boolean(false, EvaluationReason.RuleMatch, rule.Id, IdentifierMissing: true));
     }
 
     [Theory]
@@ -155,7 +155,7 @@ public sealed class CompiledFlagTests
         var rule = Rule(RuleTypes.UserId, "user_12345", rollout: ruleRollout);
 
         Evaluate(Flag("dark_mode", rollout: 100, rule), User12345)
-            .Should().Be(new EvaluationResult(expected, EvaluationReason.RuleMatch, rule.Id));
+            .Should().Be(EvaluationResult.Boolean(expected, EvaluationReason.RuleMatch, rule.Id));
     }
 
     [Fact]
