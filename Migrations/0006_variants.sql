@@ -10,7 +10,8 @@ CREATE TABLE flag_variants (
     flag_id     uuid    NOT NULL REFERENCES feature_flags (id) ON DELETE CASCADE,
     key         text    NOT NULL CHECK (key ~ '^[a-z][a-z0-9_-]{0,63}$'),
     position    integer NOT NULL CHECK (position BETWEEN 0 AND 99),
-    value       jsonb   NOT NULL CHECK (octet_length(value::text) <= 8192),
+    -- json, not jsonb: a JSON value (a whole configuration) keeps the key order it was written with.
+    value       json    NOT NULL CHECK (octet_length(value::text) <= 8192),
     name        text    CHECK (char_length(name) BETWEEN 1 AND 255),
     description text    CHECK (char_length(description) <= 2000),
     PRIMARY KEY (flag_id, key),
@@ -20,7 +21,7 @@ CREATE TABLE flag_variants (
 INSERT INTO flag_variants (flag_id, key, position, value)
 SELECT f.id, v.key, v.position, v.value
   FROM feature_flags f
- CROSS JOIN (VALUES ('on', 0, 'true'::jsonb), ('off', 1, 'false'::jsonb)) AS v(key, position, value);
+ CROSS JOIN (VALUES ('on', 0, 'true'::json), ('off', 1, 'false'::json)) AS v(key, position, value);
 
 -- Null means the default: the flag's `off` variant (boolean) or its first variant; the
 -- distribution from rollout_percentage (boolean) or the first variant.

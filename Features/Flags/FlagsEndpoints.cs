@@ -68,7 +68,7 @@ public static class FlagsEndpoints
     // Replaces a flag's variants: @Keys, @Positions, @Values (JSON text), @Names, @Descriptions.
     public const string InsertVariants = """
         INSERT INTO flag_variants (flag_id, key, position, value, name, description)
-        SELECT @FlagId, u.key, u.position, CAST(u.value AS jsonb), u.name, u.description
+        SELECT @FlagId, u.key, u.position, CAST(u.value AS json), u.name, u.description
           FROM unnest(CAST(@Keys AS text[]), CAST(@Positions AS integer[]), CAST(@Values AS text[]), CAST(@Names AS text[]),
                       CAST(@Descriptions AS text[])) AS u(key, position, value, name, description)
         """;

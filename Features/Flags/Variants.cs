@@ -142,7 +142,7 @@ public static class Variants
             errors.Add(field, $"must be a {(valueType == ValueTypes.Json ? "JSON value" : valueType)}, as the flag's value_type says");
             return null;
         }
-        var json = value.GetRawText();
+        var json = JsonSerializer.Serialize(value); // compact, in the order written
         if (Encoding.UTF8.GetByteCount(json) > MaxValueBytes)
         {
             errors.Add(field, $"must be at most {MaxValueBytes} bytes of JSON");

@@ -129,11 +129,12 @@ export async function deleteProject(projectId) {
   await call('DELETE', `/api/projects/${projectId}`, { token, expect: [204, 404] });
 }
 
-export async function createFlag(projectId, { key, enabled, rollout_percentage, name = key }) {
+// Any other field of the flag (value_type, variants, serve, off_variant) is passed through.
+export async function createFlag(projectId, { key, name = key, ...fields }) {
   const { token } = await session();
   const { body } = await call('POST', `/api/projects/${projectId}/flags`, {
     token,
-    body: { name, key, enabled, rollout_percentage },
+    body: { name, key, ...fields },
     expect: [201],
   });
   return body;
