@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Creates the benchmark's data through the management API, the way a customer would.
 
-Two projects of 20 flags each: "plain" with user_id / user_email / email_domain rules, and
-"attribute" with attribute_match rules of three conditions. The plain project's production state
-is promoted to its staging environment too. Prints one line:
-<plain project id> <plain sdk key> <attribute project id> <attribute sdk key> <plain staging sdk key>.
+Three projects of 20 flags each: "plain" with user_id / user_email / email_domain rules,
+"attribute" with attribute_match rules of three conditions, and "multivariate" with string flags of
+three variants served by a 50/30/20 distribution and by the same three kinds of rule. The plain
+project's production state is promoted to its staging environment too. Prints one line:
+<plain project id> <plain sdk key> <attribute project id> <attribute sdk key> <plain staging sdk key>
+<multivariate project id> <multivariate sdk key>.
 Usage: seed.py BASE_URL
 """
 import json
@@ -79,6 +81,22 @@ def attribute_rules(i):
     return rules
 
 
+VARIANTS = [{"key": "control", "value": "#000000"}, {"key": "blue", "value": "#0000ff"}, {"key": "green", "value": "#00aa00"}]
+SPLIT = {"distribution": [{"variant": "control", "weight": 50}, {"variant": "blue", "weight": 30}, {"variant": "green", "weight": 20}]}
+
+
+def create_multivariate_flags(base, token, project_id):
+    for i in range(FLAGS):
+        flag = call(base, "POST", f"/api/projects/{project_id}/flags", {
+            "name": f"Flag {i}", "key": f"flag_{i:02d}", "value_type": "string", "enabled": i % 8 != 7,
+            "variants": VARIANTS, "off_variant": "control", "serve": SPLIT,
+        }, token)
+        for rule, serve in zip(plain_rules(i), ({"variant": "green"}, {"variant": "blue"},
+                                                 {"distribution": [{"variant": "blue", "weight": 50}, {"variant": "green", "weight": 50}]})):
+            rule = {k: v for k, v in rule.items() if k != "rollout_percentage"}
+            call(base, "POST", f"/api/projects/{project_id}/flags/{flag['id']}/rules", {**rule, "serve": serve}, token)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: seed.py BASE_URL")
@@ -96,6 +114,9 @@ def main():
     call(base, "POST", f"/api/projects/{plain}/environments/staging/copy-from/production", {}, token)
     environments = call(base, "GET", f"/api/projects/{plain}/environments", None, token)
     out.append(next(e["sdk_key"] for e in environments if e["key"] == "staging"))
+    project = call(base, "POST", "/api/projects", {"name": "Bench multivariate"}, token)
+    create_multivariate_flags(base, token, project["id"])
+    out += [project["id"], project["sdk_key"]]
     print(" ".join(out))
 
 

@@ -94,9 +94,9 @@ ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$SERVICE_URL \
 SERVICE_PID=$!
 wait_until_ready "$SERVICE_PID" FlagService "$WORK/service.log" curl -fsS "$SERVICE_URL/health"
 
-log "creating a user, 2 projects, 40 flags and 120 rules"
+log "creating a user, 3 projects, 60 flags and 180 rules"
 seeded=$(python3 bench/seed.py "$SERVICE_URL") || die "creating the benchmark data failed"
-read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY STAGING_KEY <<<"$seeded"
+read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY STAGING_KEY MULTIVARIATE_PROJECT MULTIVARIATE_KEY <<<"$seeded"
 
 evaluate_once() {
   curl -fsS -X POST "$1/sdk/v1/evaluate" -H "X-SDK-Key: $2" -H 'Content-Type: application/json' -d "$3"
@@ -106,6 +106,9 @@ evaluate_once "$SERVICE_URL" "$PLAIN_KEY" '{"user_id":"user_1"}' >"$WORK/body.js
   die "POST /sdk/v1/evaluate failed on the plain project"
 evaluate_once "$SERVICE_URL" "$ATTRIBUTE_KEY" '{"user_id":"user_1","custom_attributes":{"plan":"pro"}}' >/dev/null ||
   die "POST /sdk/v1/evaluate failed on the attribute project"
+# Multivariate answers carry string values: the ceiling gets that body for its own run of the case.
+evaluate_once "$SERVICE_URL" "$MULTIVARIATE_KEY" '{"user_id":"user_1"}' >"$WORK/multivariate-body.json" ||
+  die "POST /sdk/v1/evaluate failed on the multivariate project"
 # Requests sent to the plain project, and how many of wrk's may be served yet uncounted by wrk.
 plain_evaluations=1 plain_in_flight=0
 
@@ -185,6 +188,7 @@ run_case "evaluate, attribute rules" "$SERVICE_URL" "$SERVICE_PID" attribute "$A
 # The same flags and rules, promoted to the plain project's staging environment and evaluated with
 # its own key: a non-default environment costs what the default one does.
 run_case "evaluate, plain rules, staging environment" "$SERVICE_URL" "$SERVICE_PID" plain "$STAGING_KEY" 64
+run_case "evaluate, multivariate (3 variants, a distribution, 3 rules)" "$SERVICE_URL" "$SERVICE_PID" plain "$MULTIVARIATE_KEY" 64
 
 # Throughput must not depend on the size of the analytics tables: grow each by a million rows
 # (identifiers of the plain project, and minutes long past of its flags), then run the plain case again.
@@ -233,8 +237,19 @@ warm_up "$CEILING_URL"
 run_case "ceiling (Kestrel, fixed body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 64
 run_case "ceiling (Kestrel, fixed body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 1
 
+# Again with the multivariate answer as its body, for that case's ratio.
+stop_process "$CEILING_PID"
+CEILING_BODY_FILE="$WORK/multivariate-body.json" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
+  Logging__LogLevel__Default=Warning \
+  dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
+CEILING_PID=$!
+wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
+wrk_run "$CEILING_URL" plain "$PLAIN_KEY" 64 5
+run_case "ceiling (Kestrel, multivariate body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 64
+
 ratio() {
   local ceiling=${RPS["ceiling (Kestrel, fixed body)/$2"]:-}
+  [[ "$1" == *multivariate* ]] && ceiling=${RPS["ceiling (Kestrel, multivariate body)/$2"]:-}
   [[ "$1" == evaluate* && -n "$ceiling" ]] && awk -v a="${RPS["$1/$2"]}" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}' || echo "—"
 }
 
