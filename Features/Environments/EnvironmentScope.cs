@@ -36,4 +36,12 @@ public static class EnvironmentScope
           FROM targeting_rules r
          WHERE r.environment_id = @SourceId AND (CAST(@FlagIds AS uuid[]) IS NULL OR r.flag_id = ANY(@FlagIds))
         """;
+
+    // Copies the source environment's prerequisites of some flags (@FlagIds, or every flag) into the target.
+    public const string CopyPrerequisites = """
+        INSERT INTO flag_prerequisites (environment_id, flag_id, position, required_flag_id, variant)
+        SELECT @TargetId, p.flag_id, p.position, p.required_flag_id, p.variant
+          FROM flag_prerequisites p
+         WHERE p.environment_id = @SourceId AND (CAST(@FlagIds AS uuid[]) IS NULL OR p.flag_id = ANY(@FlagIds))
+        """;
 }

@@ -41,9 +41,15 @@ public sealed class CompiledFlag
             _offVariant = off < 0 ? 0 : off;
             _fallthrough = CompiledServe.Parse(definition.ServeJson, Variants, 0);
         }
-        IsStatic = !_enabled || (rules.Length == 0 && _fallthrough.IsFixed);
+        Prerequisites = definition.Prerequisites ?? [];
+        IsStatic = !_enabled || (rules.Length == 0 && Prerequisites.Count == 0 && _fallthrough.IsFixed);
         IsSplit = _enabled && !_fallthrough.IsFixed;
     }
+
+    public bool Enabled => _enabled;
+
+    // Resolved to flag indexes by the environment's snapshot, which evaluates them first.
+    public IReadOnlyList<PrerequisiteDefinition> Prerequisites { get; }
 
     public Guid Id { get; }
 
@@ -68,7 +74,12 @@ public sealed class CompiledFlag
     // True when the fallthrough splits users between variants (OFREP's SPLIT).
     public bool IsSplit { get; }
 
-    public static CompiledFlag Compile(FlagDefinition definition)
+    private static readonly IReadOnlyDictionary<string, CompiledSegment> NoSegments = new Dictionary<string, CompiledSegment>();
+
+    // segments: the project's, by key, for rules of type segment.
+    public static CompiledFlag Compile(FlagDefinition definition) => Compile(definition, NoSegments);
+
+    public static CompiledFlag Compile(FlagDefinition definition, IReadOnlyDictionary<string, CompiledSegment> segments)
     {
         ArgumentNullException.ThrowIfNull(definition);
         var variants = definition.ValueType == ValueTypes.Boolean || definition.Variants is not { Count: > 0 }
@@ -93,7 +104,7 @@ public sealed class CompiledFlag
         {
             var rule = enabledRules[i];
             var serve = isBoolean ? CompiledServe.Rollout(rule.RolloutPercentage) : CompiledServe.Parse(rule.ServeJson, keys, 0);
-            rules[i] = CompiledRule.Compile(rule, serve);
+            rules[i] = CompiledRule.Compile(rule, serve, segments);
         }
 
         return new CompiledFlag(definition, variants, rules);
@@ -116,9 +127,13 @@ public sealed class CompiledFlag
     // Whether an outcome counts as "on": a boolean flag's `on` variant; for other types, anything
     // served while the flag is enabled.
     public bool IsEnabled(int variant, EvaluationReason reason) =>
-        IsBoolean ? variant == OnVariant : reason != EvaluationReason.Disabled;
+        IsBoolean ? variant == OnVariant : reason is not (EvaluationReason.Disabled or EvaluationReason.PrerequisiteFailed);
+
+    // What the flag serves when a prerequisite is not met.
+    public EvaluationResult PrerequisiteFailed() => Result(_offVariant, EvaluationReason.PrerequisiteFailed, null, false);
 
     // identifier comes from Identifiers.For(context), computed once per request for all flags.
+    // Prerequisites are not looked at here: EnvironmentSnapshot.Evaluate checks them first.
     public EvaluationResult Evaluate(in EvaluationContext context, string? identifier)
     {
         if (!_enabled)
@@ -128,7 +143,7 @@ public sealed class CompiledFlag
 
         foreach (var rule in _rules)
         {
-            if (rule.Matches(in context))
+            if (rule.Matches(in context, identifier))
             {
                 var served = rule.Serve.Pick(_keyPrefix, identifier, _offVariant, out var missing);
                 return Result(served, EvaluationReason.RuleMatch, rule.Id, missing);

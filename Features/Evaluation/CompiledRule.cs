@@ -9,11 +9,12 @@ internal abstract class CompiledRule(Guid id, CompiledServe serve)
     // What the rule serves when it matches.
     public CompiledServe Serve { get; } = serve;
 
-    public abstract bool Matches(in EvaluationContext context);
+    // identifier is Identifiers.For(context), computed once per request.
+    public abstract bool Matches(in EvaluationContext context, string? identifier);
 
     // Total by design: a rule row the engine cannot understand never matches rather than failing the
     // whole project's snapshot (write-time validation keeps such rows out in the first place).
-    public static CompiledRule Compile(RuleDefinition rule, CompiledServe rollout)
+    public static CompiledRule Compile(RuleDefinition rule, CompiledServe rollout, IReadOnlyDictionary<string, CompiledSegment> segments)
     {
         var value = rule.RuleValue?.Trim();
         return rule.RuleType switch
@@ -24,6 +25,9 @@ internal abstract class CompiledRule(Guid id, CompiledServe serve)
             RuleTypes.EmailDomain when !string.IsNullOrEmpty(value) && value != "@" =>
                 new EmailDomainRule(rule.Id, rollout, DomainSuffix(value)),
             RuleTypes.AttributeMatch => CompileAttributeRule(rule.Id, rollout, rule.ConditionsJson),
+            // A rule naming a segment that is gone (validation refuses unknown keys) matches no one.
+            RuleTypes.Segment when value is not null && segments.TryGetValue(value, out var segment) =>
+                new SegmentRule(rule.Id, rollout, segment),
             _ => new NeverRule(rule.Id, rollout),
         };
     }
@@ -69,26 +73,26 @@ internal abstract class CompiledRule(Guid id, CompiledServe serve)
 
     private sealed class UserIdRule(Guid id, CompiledServe rollout, string userId) : CompiledRule(id, rollout)
     {
-        public override bool Matches(in EvaluationContext context) =>
+        public override bool Matches(in EvaluationContext context, string? identifier) =>
             string.Equals(context.UserId, userId, StringComparison.Ordinal);
     }
 
     // Trimming a span allocates nothing; the rule side was trimmed and lower-cased once at compile.
     private sealed class UserEmailRule(Guid id, CompiledServe rollout, string email) : CompiledRule(id, rollout)
     {
-        public override bool Matches(in EvaluationContext context) =>
+        public override bool Matches(in EvaluationContext context, string? identifier) =>
             context.UserEmail.AsSpan().Trim().Equals(email, StringComparison.OrdinalIgnoreCase);
     }
 
     private sealed class EmailDomainRule(Guid id, CompiledServe rollout, string suffix) : CompiledRule(id, rollout)
     {
-        public override bool Matches(in EvaluationContext context) =>
+        public override bool Matches(in EvaluationContext context, string? identifier) =>
             context.UserEmail.AsSpan().Trim().EndsWith(suffix, StringComparison.OrdinalIgnoreCase);
     }
 
     private sealed class AttributeRule(Guid id, CompiledServe rollout, CompiledCondition[] conditions) : CompiledRule(id, rollout)
     {
-        public override bool Matches(in EvaluationContext context)
+        public override bool Matches(in EvaluationContext context, string? identifier)
         {
             foreach (var condition in conditions)
             {
@@ -102,8 +106,13 @@ internal abstract class CompiledRule(Guid id, CompiledServe serve)
         }
     }
 
+    private sealed class SegmentRule(Guid id, CompiledServe rollout, CompiledSegment segment) : CompiledRule(id, rollout)
+    {
+        public override bool Matches(in EvaluationContext context, string? identifier) => segment.Contains(in context, identifier);
+    }
+
     private sealed class NeverRule(Guid id, CompiledServe rollout) : CompiledRule(id, rollout)
     {
-        public override bool Matches(in EvaluationContext context) => false;
+        public override bool Matches(in EvaluationContext context, string? identifier) => false;
     }
 }

@@ -7,6 +7,7 @@ public enum EvaluationReason
     Rollout,
     RolloutExcluded,
     Default,
+    PrerequisiteFailed,
 }
 
 // Variant is the served variant's index in the flag's Variants; Value whether that counts as on
@@ -33,6 +34,7 @@ public static class EvaluationReasonExtensions
         EvaluationReason.Rollout => "rollout",
         EvaluationReason.RolloutExcluded => "rollout_excluded",
         EvaluationReason.Default => "default",
+        EvaluationReason.PrerequisiteFailed => "prerequisite_failed",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }

@@ -2,7 +2,12 @@ namespace FlagService.Features.Evaluation;
 
 // What evaluation reads from the database, as the loader maps it: a project's environments, each
 // with every flag's state there and that state's rules.
-public sealed record ProjectDefinition(Guid ProjectId, IReadOnlyList<EnvironmentDefinition> Environments);
+public sealed record ProjectDefinition(
+    Guid ProjectId, IReadOnlyList<EnvironmentDefinition> Environments, IReadOnlyList<SegmentDefinition>? Segments = null);
+
+// A project's audience: identifiers listed in or out, and attribute conditions (JSON array, AND).
+public sealed record SegmentDefinition(
+    string Key, IReadOnlyCollection<string> Included, IReadOnlyCollection<string> Excluded, string? ConditionsJson);
 
 public sealed record EnvironmentDefinition(
     Guid Id, string Key, string SdkKey, string ServerKey, bool IsDefault, IReadOnlyList<FlagDefinition> Flags);
@@ -19,7 +24,11 @@ public sealed record FlagDefinition(
     string ValueType = ValueTypes.Boolean,
     IReadOnlyList<VariantDefinition>? Variants = null,
     string? OffVariant = null,
-    string? ServeJson = null);
+    string? ServeJson = null,
+    IReadOnlyList<PrerequisiteDefinition>? Prerequisites = null);
+
+// In the same environment, the flag with key FlagKey must serve the variant Variant.
+public sealed record PrerequisiteDefinition(string FlagKey, string Variant);
 
 // ValueJson is the variant's value as JSON text.
 public sealed record VariantDefinition(string Key, string ValueJson);

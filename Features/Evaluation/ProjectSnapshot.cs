@@ -13,7 +13,8 @@ public sealed class ProjectSnapshot
     {
         ArgumentNullException.ThrowIfNull(definition);
         ProjectId = definition.ProjectId;
-        Environments = definition.Environments.Select(e => new EnvironmentSnapshot(this, e)).ToArray();
+        var segments = (definition.Segments ?? []).Select(CompiledSegment.Compile).ToDictionary(s => s.Key, StringComparer.Ordinal);
+        Environments = definition.Environments.Select(e => new EnvironmentSnapshot(this, e, segments)).ToArray();
         _byKey = Environments.ToFrozenDictionary(e => e.Key, StringComparer.Ordinal);
     }
 
@@ -27,7 +28,14 @@ public sealed class ProjectSnapshot
 
 public sealed class EnvironmentSnapshot
 {
-    public EnvironmentSnapshot(ProjectSnapshot project, EnvironmentDefinition definition)
+    // Marks in the outcomes an evaluation fills: not evaluated yet, and being evaluated (a cycle,
+    // which validation refuses, then fails the prerequisite instead of recursing for ever).
+    public const ushort Pending = ushort.MaxValue;
+    private const ushort InProgress = ushort.MaxValue - 1;
+
+    private readonly (int Flag, int Variant)[][] _prerequisites;
+
+    public EnvironmentSnapshot(ProjectSnapshot project, EnvironmentDefinition definition, IReadOnlyDictionary<string, CompiledSegment> segments)
     {
         ArgumentNullException.ThrowIfNull(definition);
         Project = project;
@@ -36,10 +44,59 @@ public sealed class EnvironmentSnapshot
         EncodedKey = JsonEncodedText.Encode(definition.Key);
         IsDefault = definition.IsDefault;
         SecretKeys = [definition.SdkKey, definition.ServerKey];
-        Flags = definition.Flags.OrderBy(f => f.Key, StringComparer.Ordinal).Select(CompiledFlag.Compile).ToArray();
+        Flags = definition.Flags.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => CompiledFlag.Compile(f, segments)).ToArray();
         EncodedKeys = Array.ConvertAll(Flags, f => JsonEncodedText.Encode(f.Key));
         FlagIds = Array.ConvertAll(Flags, f => f.Id);
         IndexByKey = Flags.Select((f, i) => (f.Key, i)).ToFrozenDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);
+        // A prerequisite naming a flag or variant that is gone (validation refuses both) is never met: (-1, -1).
+        _prerequisites = Array.ConvertAll(Flags, f => f.Prerequisites.Select(p =>
+            IndexByKey.TryGetValue(p.FlagKey, out var index) && Array.IndexOf(Flags[index].Variants, p.Variant) is var variant and >= 0
+                ? (index, variant) : (-1, -1)).ToArray());
+        HasPrerequisites = _prerequisites.Any(p => p.Length > 0);
+    }
+
+    public bool HasPrerequisites { get; }
+
+    // Evaluates flag `index` for the context, after its prerequisites (recursively, each flag at
+    // most once: outcomes[i] and results[i] hold what flag i served, Pending until evaluated).
+    public EvaluationResult Evaluate(int index, in EvaluationContext context, string? identifier, Span<ushort> outcomes,
+        Span<EvaluationResult> results)
+    {
+        if (outcomes[index] != Pending)
+        {
+            return results[index];
+        }
+        var flag = Flags[index];
+        EvaluationResult result;
+        if (flag.Enabled && _prerequisites[index].Length > 0 && !PrerequisitesMet(index, in context, identifier, outcomes, results))
+        {
+            result = flag.PrerequisiteFailed();
+        }
+        else
+        {
+            result = flag.Evaluate(in context, identifier);
+        }
+        results[index] = result;
+        outcomes[index] = Outcome.Of(result);
+        return result;
+    }
+
+    private bool PrerequisitesMet(int index, in EvaluationContext context, string? identifier, Span<ushort> outcomes,
+        Span<EvaluationResult> results)
+    {
+        outcomes[index] = InProgress;
+        foreach (var (flag, variant) in _prerequisites[index])
+        {
+            if (flag < 0 || outcomes[flag] == InProgress)
+            {
+                return false;
+            }
+            if (Evaluate(flag, in context, identifier, outcomes, results).Variant != variant)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public ProjectSnapshot Project { get; }

@@ -6,7 +6,7 @@ namespace FlagService.Features.Evaluation;
 // Write-time validation of targeting rules. Keys are the JSON paths of the request body
 // ("rule_value", "conditions[2].operator", "conditions[0].values[3]") so the problem details
 // name exactly what to fix; an empty dictionary means valid.
-public static class RuleValidation
+public static partial class RuleValidation
 {
     public const int MaxRuleValueLength = 1024;
     public const int MaxConditions = 20;
@@ -145,6 +145,8 @@ public static class RuleValidation
             "must contain '@' for a user_email rule",
         _ when ruleType == RuleTypes.EmailDomain && (value.Length < 2 || value[0] != '@') =>
             "must start with '@' followed by the domain for an email_domain rule, e.g. @example.com",
+        _ when ruleType == RuleTypes.Segment && !SegmentKey().IsMatch(value) =>
+            "must be the key of one of the project's segments for a segment rule",
         _ => null,
     };
 
@@ -308,4 +310,7 @@ public static class RuleValidation
 
     private static void Add(Dictionary<string, string[]> errors, string key, string message) =>
         errors[key] = errors.TryGetValue(key, out var existing) ? [.. existing, message] : [message];
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex SegmentKey();
 }

@@ -25,6 +25,12 @@ public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<Snapshot
         Guid EnvironmentId, Guid FlagId, Guid Id, string RuleType, string? RuleValue, string? ConditionsJson,
         int RolloutPercentage, bool Enabled, int Priority, DateTime CreatedAt, string? ServeJson);
 
+    private sealed record SegmentRow(Guid Id, string Key, string ConditionsJson);
+
+    private sealed record MemberRow(Guid SegmentId, string List, string Identifier);
+
+    private sealed record PrerequisiteRow(Guid EnvironmentId, Guid FlagId, string FlagKey, string Variant);
+
     private const string ProjectOfKey = "(SELECT project_id FROM environments WHERE sdk_key = @Key OR server_key = @Key)";
 
     private const string Sql = $"""
@@ -43,6 +49,14 @@ public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<Snapshot
                r.rollout_percentage, r.enabled, r.priority, r.created_at, r.serve::text AS serve_json
           FROM targeting_rules r JOIN feature_flags f ON f.id = r.flag_id
          WHERE f.project_id = {ProjectOfKey};
+        SELECT s.id, s.key, s.conditions::text AS conditions_json FROM segments s WHERE s.project_id = {ProjectOfKey};
+        SELECT m.segment_id, m.list, m.identifier
+          FROM segment_members m JOIN segments s ON s.id = m.segment_id
+         WHERE s.project_id = {ProjectOfKey};
+        SELECT p.environment_id, p.flag_id, rf.key AS flag_key, p.variant
+          FROM flag_prerequisites p JOIN feature_flags rf ON rf.id = p.required_flag_id
+         WHERE rf.project_id = {ProjectOfKey}
+         ORDER BY p.position;
         """;
 
     // Null when no environment has this key.
@@ -59,6 +73,9 @@ public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<Snapshot
             var states = (await results.ReadAsync<StateRow>()).ToArray();
             var variants = (await results.ReadAsync<VariantRow>()).ToLookup(v => v.FlagId);
             var rules = (await results.ReadAsync<RuleRow>()).ToLookup(r => (r.EnvironmentId, r.FlagId));
+            var segments = (await results.ReadAsync<SegmentRow>()).ToArray();
+            var members = (await results.ReadAsync<MemberRow>()).ToLookup(m => (m.SegmentId, m.List));
+            var prerequisites = (await results.ReadAsync<PrerequisiteRow>()).ToLookup(p => (p.EnvironmentId, p.FlagId));
             if (environments.Length == 0)
             {
                 return null;
@@ -71,7 +88,11 @@ public sealed partial class SnapshotLoader(NpgsqlDataSource db, ILogger<Snapshot
                     rules[(e.Id, s.FlagId)].Select(r => new RuleDefinition(r.Id, r.RuleType, r.RuleValue, r.ConditionsJson,
                         r.RolloutPercentage, r.Enabled, r.Priority, r.CreatedAt, r.ServeJson)).ToArray(),
                     s.ValueType, variants[s.FlagId].Select(v => new VariantDefinition(v.Key, v.ValueJson)).ToArray(),
-                    s.OffVariant, s.ServeJson)).ToArray())).ToArray());
+                    s.OffVariant, s.ServeJson,
+                    prerequisites[(e.Id, s.FlagId)].Select(p => new PrerequisiteDefinition(p.FlagKey, p.Variant)).ToArray())).ToArray())).ToArray(),
+                segments.Select(g => new SegmentDefinition(g.Key,
+                    members[(g.Id, "included")].Select(m => m.Identifier).ToArray(),
+                    members[(g.Id, "excluded")].Select(m => m.Identifier).ToArray(), g.ConditionsJson)).ToArray());
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
         {

@@ -16,7 +16,7 @@ namespace FlagService.Features.Flags;
 public sealed record FlagResponse(
     Guid Id, Guid ProjectId, string Name, string Key, string? Description, bool Enabled, int? RolloutPercentage,
     DateTime CreatedAt, DateTime UpdatedAt, string Environment, Dictionary<string, FlagStateSummary> Environments,
-    string ValueType, VariantResponse[] Variants, string OffVariant, ServeResponse Serve);
+    string ValueType, VariantResponse[] Variants, string OffVariant, ServeResponse Serve, PrerequisiteResponse[] Prerequisites);
 
 public sealed record FlagStateSummary(bool Enabled, int? RolloutPercentage);
 
@@ -24,7 +24,7 @@ public sealed record FlagStateSummary(bool Enabled, int? RolloutPercentage);
 public sealed record FlagRow(
     Guid Id, Guid ProjectId, string Name, string Key, string? Description, bool Enabled, int RolloutPercentage,
     DateTime CreatedAt, DateTime UpdatedAt, string Environment, string Environments, string ValueType, string Variants,
-    string? OffVariant, string? Serve)
+    string? OffVariant, string? Serve, string Prerequisites)
 {
     private static readonly JsonSerializerOptions Json = HttpConventions.Configure(new JsonSerializerOptions());
 
@@ -36,7 +36,8 @@ public sealed record FlagRow(
         return new(Id, ProjectId, Name, Key, Description, Enabled, boolean ? RolloutPercentage : null, CreatedAt, UpdatedAt,
             Environment, JsonSerializer.Deserialize<Dictionary<string, FlagStateSummary>>(Environments, Json)!, ValueType, variants,
             boolean ? ValueTypes.Off : OffVariant ?? variants[0].Key,
-            boolean ? ServeResponse.Rollout(RolloutPercentage) : ServeResponse.Parse(Serve) ?? new ServeResponse(variants[0].Key, null));
+            boolean ? ServeResponse.Rollout(RolloutPercentage) : ServeResponse.Parse(Serve) ?? new ServeResponse(variants[0].Key, null),
+            JsonSerializer.Deserialize<PrerequisiteResponse[]>(Prerequisites, Json)!);
     }
 }
 
@@ -56,7 +57,10 @@ public static class FlagsEndpoints
                (SELECT json_agg(json_build_object('key', v.key, 'value', v.value, 'name', v.name, 'description', v.description)
                                 ORDER BY v.position)
                   FROM flag_variants v WHERE v.flag_id = f.id)::text AS variants,
-               s.off_variant, s.serve::text AS serve
+               s.off_variant, s.serve::text AS serve,
+               COALESCE((SELECT json_agg(json_build_object('flag', rf.key, 'variant', p.variant) ORDER BY p.position)
+                           FROM flag_prerequisites p JOIN feature_flags rf ON rf.id = p.required_flag_id
+                          WHERE p.environment_id = e.id AND p.flag_id = f.id), '[]')::text AS prerequisites
           FROM feature_flags f
           JOIN user_projects(@UserId) m ON m.project_id = f.project_id
           JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}

@@ -87,6 +87,8 @@ public static class Ofrep
         {
             EvaluationReason.Disabled => "DISABLED",
             EvaluationReason.RuleMatch => "TARGETING_MATCH",
+            // OpenFeature has no reason of its own for this; reasons may be any string.
+            EvaluationReason.PrerequisiteFailed => "PREREQUISITE_FAILED",
             _ when flag.IsStatic => "STATIC",
             _ when flag.IsSplit => "SPLIT",
             // One variant (or 0 % / 100 %) reached after rules that did not match: the flag's default answer.

@@ -10,6 +10,20 @@ public sealed record Conditions(JsonElement Json)
 {
     public bool IsPresent => Json.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined);
 
+    // jsonb reorders object keys; read back in the documented order (attribute, operator, values, ...).
+    public static Conditions FromStored(string conditions)
+    {
+        var stored = JsonDocument.Parse(conditions).RootElement;
+        try
+        {
+            return new(JsonDocument.Parse(FlagService.Features.Evaluation.RuleValidation.NormalizeConditions(stored)).RootElement.Clone());
+        }
+        catch (ArgumentException)
+        {
+            return new(stored.Clone()); // edited by hand into something invalid: shown as stored
+        }
+    }
+
     private sealed class ConditionsConverter : JsonConverter<Conditions>
     {
         public override Conditions Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>

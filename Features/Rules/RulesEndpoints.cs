@@ -24,23 +24,9 @@ public sealed record RuleRow(
     public RuleResponse ToResponse()
     {
         var boolean = ValueType == ValueTypes.Boolean;
-        return new(Id, FlagId, RuleType, RuleValue, Conditions is null ? null : new Conditions(Normalized(Conditions)),
+        return new(Id, FlagId, RuleType, RuleValue, Conditions is null ? null : Rules.Conditions.FromStored(Conditions),
             boolean ? RolloutPercentage : null, Enabled, Priority, CreatedAt, UpdatedAt, Environment,
             boolean ? ServeResponse.Rollout(RolloutPercentage) : ServeResponse.Parse(Serve));
-    }
-
-    // jsonb reorders object keys; read back in the documented order (attribute, operator, values, ...).
-    private static JsonElement Normalized(string conditions)
-    {
-        var stored = JsonDocument.Parse(conditions).RootElement;
-        try
-        {
-            return JsonDocument.Parse(RuleValidation.NormalizeConditions(stored)).RootElement.Clone();
-        }
-        catch (ArgumentException)
-        {
-            return stored.Clone(); // edited by hand into something invalid: shown as stored
-        }
     }
 }
 
@@ -77,6 +63,13 @@ public static class RulesEndpoints
           JOIN environments e ON e.id = s.environment_id
          WHERE s.flag_id = @FlagId AND f.project_id = @ProjectId AND {EnvironmentScope.Matches}
         """;
+
+    // A segment rule names one of the project's segments; the share lock keeps it from being
+    // deleted before the rule is written (DeleteSegment locks it exclusively, then looks for rules).
+    public const string SegmentExists = "SELECT id FROM segments WHERE project_id = @ProjectId AND key = @Key FOR SHARE";
+
+    public static Dictionary<string, string[]> UnknownSegment(string key) =>
+        new() { ["rule_value"] = [$"names no segment of this project ('{key}')"] };
 
     public static IEndpointRouteBuilder MapRules(this IEndpointRouteBuilder app)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 
 namespace FlagService.Infrastructure.Http;
@@ -14,6 +15,12 @@ public sealed class CorsSettings
     // Browser applications call the SDK endpoints directly; the management API is closed by default.
     public string[] SdkOrigins { get; set; } = ["*"];
     public string[] ManagementOrigins { get; set; } = [];
+}
+
+// An endpoint's own body limit, where the defaults below are too small (segment lists).
+public sealed class BodyLimit(long bytes) : IRequestSizeLimitMetadata
+{
+    public long? MaxRequestBodySize => bytes;
 }
 
 public static class HttpConventions
@@ -72,7 +79,8 @@ public static class HttpConventions
     private static Task LimitBodySize(HttpContext context, RequestDelegate next)
     {
         var path = context.Request.Path;
-        long limit = path.StartsWithSegments("/sdk") || path.StartsWithSegments("/ofrep") ? SdkBodyLimit : ManagementBodyLimit;
+        long limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize
+            ?? (path.StartsWithSegments("/sdk") || path.StartsWithSegments("/ofrep") ? SdkBodyLimit : ManagementBodyLimit);
 
         if (context.Request.ContentLength > limit)
         {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Evaluation;
+using FlagService.Features.Flags;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -40,6 +41,8 @@ public static class CopyFrom
            AND t.flag_id = ANY(@FlagIds);
         DELETE FROM targeting_rules WHERE environment_id = @TargetId AND flag_id = ANY(@FlagIds);
         {EnvironmentScope.CopyRules};
+        DELETE FROM flag_prerequisites WHERE environment_id = @TargetId AND flag_id = ANY(@FlagIds);
+        {EnvironmentScope.CopyPrerequisites};
         """;
 
     internal static async Task<Results<Ok<CopyFromResponse>, NotFound, ValidationProblem>> HandleAsync(
@@ -95,6 +98,12 @@ public static class CopyFrom
         {
             scope.TargetId, scope.SourceId, FlagIds = chosen.Select(f => f.Id).ToArray(),
         }, transaction, cancellationToken: ct));
+        // Copying some flags' prerequisites beside the target's own may close a cycle or a chain
+        // that is too deep: then nothing is copied.
+        if (await Prerequisites.CheckAsync(connection, transaction, scope.TargetId.Value, ct) is { } problem)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["flag_keys"] = [$"copying these flags' prerequisites {problem}"] });
+        }
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Ok(new CopyFromResponse(chosen.Select(f => f.Key).ToArray()));

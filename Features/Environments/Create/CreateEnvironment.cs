@@ -94,6 +94,7 @@ public static class CreateEnvironment
         if (sourceId is not null)
         {
             await connection.ExecuteAsync(new CommandDefinition(EnvironmentScope.CopyRules, copy, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(EnvironmentScope.CopyPrerequisites, copy, transaction, cancellationToken: ct));
         }
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);

@@ -15,7 +15,8 @@ public static class CreateFlag
 {
     public sealed record CreateFlagRequest(
         string? Name, string? Key, string? Description = null, bool? Enabled = null, int? RolloutPercentage = null,
-        string? ValueType = null, VariantRequest[]? Variants = null, string? OffVariant = null, ServeRequest? Serve = null);
+        string? ValueType = null, VariantRequest[]? Variants = null, string? OffVariant = null, ServeRequest? Serve = null,
+        PrerequisiteRequest[]? Prerequisites = null);
 
     public static RouteHandlerBuilder MapCreateFlag(this IEndpointRouteBuilder flags) =>
         flags.MapPost("/", HandleAsync);
@@ -39,8 +40,10 @@ public static class CreateFlag
                         ELSE CAST(@DefaultServe AS jsonb) END
               FROM flag, target, environments e
              WHERE e.project_id = flag.project_id)
-        SELECT id FROM flag
+        SELECT flag.id, target.id AS environment_id FROM flag, target
         """;
+
+    private sealed record Inserted(Guid Id, Guid EnvironmentId);
 
     internal static async Task<Results<Created<FlagResponse>, NotFound, ValidationProblem, ProblemHttpResult>> HandleAsync(
         PathId projectId, EnvironmentRef env, CreateFlagRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
@@ -73,7 +76,7 @@ public static class CreateFlag
             {
                 return TypedResults.NotFound();
             }
-            var flagId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(Sql, new
+            var inserted = await connection.QuerySingleOrDefaultAsync<Inserted>(new CommandDefinition(Sql, new
             {
                 scope.ProjectId, scope.EnvId, scope.EnvKey, Name = name, request.Key,
                 Description = string.IsNullOrEmpty(description) ? null : description, ValueType = valueType,
@@ -82,12 +85,19 @@ public static class CreateFlag
                 DefaultVariant = boolean ? null : first,
                 DefaultServe = boolean ? null : JsonSerializer.Serialize(new { variant = first }),
             }, transaction, cancellationToken: ct));
-            if (flagId is null)
+            if (inserted is null)
             {
                 return TypedResults.NotFound();
             }
+            var flagId = inserted.Id;
             await connection.ExecuteAsync(new CommandDefinition(FlagsEndpoints.InsertVariants,
-                FlagsEndpoints.VariantArgs(flagId.Value, variants), transaction, cancellationToken: ct));
+                FlagsEndpoints.VariantArgs(flagId, variants), transaction, cancellationToken: ct));
+            if (request.Prerequisites is { Length: > 0 } prerequisites &&
+                await Prerequisites.ReplaceAsync(connection, transaction, scope.ProjectId, inserted.EnvironmentId, flagId, request.Key!,
+                    prerequisites, ct) is { } invalid)
+            {
+                return TypedResults.ValidationProblem(invalid);
+            }
             var flag = await connection.QuerySingleAsync<FlagRow>(new CommandDefinition(
                 $"{FlagsEndpoints.Select} AND f.id = @FlagId", new { scope.ProjectId, scope.UserId, scope.EnvId, scope.EnvKey, FlagId = flagId },
                 transaction, cancellationToken: ct));

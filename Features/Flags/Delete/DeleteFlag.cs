@@ -30,18 +30,39 @@ public static class DeleteFlag
         SELECT count(*) FROM deleted
         """;
 
-    internal static async Task<Results<NoContent, NotFound>> HandleAsync(
+    private sealed record Dependent(string Flag, string Environment);
+
+    // Flags that require this one somewhere; the foreign key refuses the delete while there are any.
+    private const string DependentsSql = """
+        SELECT DISTINCT df.key AS flag, e.key AS environment
+          FROM flag_prerequisites p
+          JOIN feature_flags df ON df.id = p.flag_id
+          JOIN environments e ON e.id = p.environment_id
+         WHERE p.required_flag_id = @FlagId
+         ORDER BY df.key, e.key
+        """;
+
+    internal static async Task<Results<NoContent, NotFound, ProblemHttpResult>> HandleAsync(
         PathId projectId, EnvironmentRef env, PathId flagId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes,
         CancellationToken ct)
     {
+        var args = new { ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key };
         await using var connection = await db.OpenConnectionAsync(ct);
-        var deleted = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Sql, new
+        try
         {
-            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
-        }, cancellationToken: ct));
-        if (deleted == 0)
+            var deleted = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Sql, args, cancellationToken: ct));
+            if (deleted == 0)
+            {
+                return TypedResults.NotFound();
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {
-            return TypedResults.NotFound();
+            var dependents = (await connection.QueryAsync<Dependent>(new CommandDefinition(DependentsSql, args, cancellationToken: ct))).ToArray();
+            var places = dependents.Select(d => $"flag '{d.Flag}' in '{d.Environment}'").ToArray();
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Flag is a prerequisite",
+                detail: $"Other flags require this one: {string.Join(", ", places)}. Remove those prerequisites first.",
+                extensions: new Dictionary<string, object?> { ["required_by"] = dependents.Select(d => new { flag = d.Flag, environment = d.Environment }).ToArray() });
         }
         changes.Publish(projectId.Value);
         return TypedResults.NoContent();

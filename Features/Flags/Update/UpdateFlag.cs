@@ -18,7 +18,8 @@ public static class UpdateFlag
     // request means. `variants` replaces the list.
     public sealed record UpdateFlagRequest(
         string? Name = null, string? Key = null, string? Description = null, bool? Enabled = null, int? RolloutPercentage = null,
-        string? ValueType = null, VariantRequest[]? Variants = null, string? OffVariant = null, ServeRequest? Serve = null);
+        string? ValueType = null, VariantRequest[]? Variants = null, string? OffVariant = null, ServeRequest? Serve = null,
+        PrerequisiteRequest[]? Prerequisites = null);
 
     public static RouteHandlerBuilder MapUpdateFlag(this IEndpointRouteBuilder flags) =>
         flags.MapPut("/{flagId}", HandleAsync);
@@ -53,7 +54,8 @@ public static class UpdateFlag
                serve = COALESCE(CAST(@Serve AS jsonb), s.serve),
                updated_at = now()
          WHERE s.flag_id = @FlagId AND s.environment_id = @EnvironmentId
-           AND (@Enabled IS NOT NULL OR @RolloutPercentage IS NOT NULL OR @OffVariant IS NOT NULL OR @Serve IS NOT NULL);
+           AND (@Enabled IS NOT NULL OR @RolloutPercentage IS NOT NULL OR @OffVariant IS NOT NULL OR @Serve IS NOT NULL
+                OR @PrerequisitesChanged);
         """;
 
     private sealed record Use(string Environment, Guid? RuleId, string Field, string Variant);
@@ -70,6 +72,10 @@ public static class UpdateFlag
                                 SELECT d ->> 'variant' FROM jsonb_array_elements(COALESCE(s.serve -> 'distribution', '[]')) d) v(variant)
                  WHERE s.flag_id = @FlagId
                 UNION ALL
+                SELECT p.environment_id, NULL, 'prerequisite of ' || df.key, p.variant
+                  FROM flag_prerequisites p JOIN feature_flags df ON df.id = p.flag_id
+                 WHERE p.required_flag_id = @FlagId
+                UNION ALL
                 SELECT r.environment_id, r.id, 'rule', v.variant
                   FROM targeting_rules r,
                        LATERAL (SELECT r.serve ->> 'variant' UNION ALL
@@ -85,9 +91,9 @@ public static class UpdateFlag
         ProjectChanges changes, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        if (request is { Name: null, Description: null, Enabled: null, RolloutPercentage: null, Variants: null, OffVariant: null, Serve: null })
+        if (request is { Name: null, Description: null, Enabled: null, RolloutPercentage: null, Variants: null, OffVariant: null, Serve: null, Prerequisites: null })
         {
-            errors.Add("body", "must contain at least one of: name, description, enabled, rollout_percentage, variants, off_variant, serve");
+            errors.Add("body", "must contain at least one of: name, description, enabled, rollout_percentage, variants, off_variant, serve, prerequisites");
         }
         var name = errors.Text("name", request.Name, 1, ProjectInput.NameMax, required: false);
         var description = errors.Text("description", request.Description, 0, ProjectInput.DescriptionMax, required: false);
@@ -125,7 +131,14 @@ public static class UpdateFlag
         {
             scope.FlagId, current.EnvironmentId, Name = name, Description = description, VariantsChanged = variants is not null,
             request.Enabled, RolloutPercentage = state.Rollout, state.OffVariant, Serve = state.ServeJson,
+            PrerequisitesChanged = request.Prerequisites is not null,
         }, transaction, cancellationToken: ct));
+        if (request.Prerequisites is { } prerequisites &&
+            await Prerequisites.ReplaceAsync(connection, transaction, scope.ProjectId, current.EnvironmentId, scope.FlagId, current.Key,
+                prerequisites, ct) is { } invalid)
+        {
+            return TypedResults.ValidationProblem(invalid);
+        }
 
         if (variants is not null)
         {

@@ -37,10 +37,11 @@ public static class EvaluateAll
             var entries = new Ofrep.Evaluation[flags.Length];
             var outcomes = new ushort[flags.Length];
             var served = new bool[flags.Length];
+            var results = new EvaluationResult[flags.Length];
+            Array.Fill(outcomes, EnvironmentSnapshot.Pending);
             for (var i = 0; i < flags.Length; i++)
             {
-                var result = flags[i].Evaluate(in context, identifier);
-                outcomes[i] = Outcome.Of(result);
+                var result = snapshot.Evaluate(i, in context, identifier, outcomes, results);
                 served[i] = !result.IdentifierMissing;
                 entries[i] = served[i]
                     ? Ofrep.Describe(flags[i], result)

@@ -31,7 +31,9 @@ public static class EvaluateFlag
 
             var flag = snapshot.Flags[index];
             var identifier = Identifiers.For(in context);
-            var result = flag.Evaluate(in context, identifier);
+            var outcomes = new ushort[snapshot.Flags.Length];
+            Array.Fill(outcomes, EnvironmentSnapshot.Pending);
+            var result = snapshot.Evaluate(index, in context, identifier, outcomes, new EvaluationResult[snapshot.Flags.Length]);
             // The caller gets its default value: nothing was served, so nothing is counted.
             if (result.IdentifierMissing)
             {

@@ -55,6 +55,12 @@ public static class CreateRule
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
+        if (request.RuleType == RuleTypes.Segment && await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(RulesEndpoints.SegmentExists,
+                new { ProjectId = projectId.Value, Key = RuleValidation.NormalizeRuleValue(request.RuleValue!) }, transaction, cancellationToken: ct)) is null)
+        {
+            return TypedResults.ValidationProblem(RulesEndpoints.UnknownSegment(request.RuleValue!.Trim()));
+        }
+
         var attributeRule = request.RuleType == RuleTypes.AttributeMatch;
         var rule = await connection.QuerySingleAsync<RuleRow>(new CommandDefinition(Sql, new
         {

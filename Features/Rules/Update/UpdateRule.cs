@@ -72,6 +72,13 @@ public static class UpdateRule
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
+        if (type == RuleTypes.Segment && (value != current.RuleValue || type != current.RuleType)
+            && await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(RulesEndpoints.SegmentExists,
+                new { scope.ProjectId, Key = value }, transaction, cancellationToken: ct)) is null)
+        {
+            return TypedResults.ValidationProblem(RulesEndpoints.UnknownSegment(value!));
+        }
+
         var rule = await connection.QuerySingleAsync<RuleRow>(new CommandDefinition(Sql, new
         {
             scope.ProjectId, scope.FlagId, scope.RuleId, scope.UserId, scope.EnvId, scope.EnvKey,

@@ -86,14 +86,33 @@ public static class EvaluateFlags
         var identifier = Identifiers.For(in context);
         var flags = snapshot.Flags;
         Span<ushort> outcomes = flags.Length <= 512 ? stackalloc ushort[flags.Length] : new ushort[flags.Length];
-        for (var i = 0; i < flags.Length; i++)
+        if (snapshot.HasPrerequisites)
         {
-            outcomes[i] = Outcome.Of(flags[i].Evaluate(in context, identifier));
+            EvaluateWithPrerequisites(snapshot, in context, identifier, outcomes);
+        }
+        else
+        {
+            for (var i = 0; i < flags.Length; i++)
+            {
+                outcomes[i] = Outcome.Of(flags[i].Evaluate(in context, identifier));
+            }
         }
         recorder.Record(snapshot, outcomes, -1, identifier);
 
         WriteBody(http.Response, snapshot, outcomes, request?.Enveloped == true);
         await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+    }
+
+    // Flags evaluated as prerequisites of others are not evaluated again when their turn comes.
+    private static void EvaluateWithPrerequisites(EnvironmentSnapshot snapshot, in EvaluationContext context, string? identifier, Span<ushort> outcomes)
+    {
+        var n = snapshot.Flags.Length;
+        Span<EvaluationResult> results = n <= 256 ? stackalloc EvaluationResult[n] : new EvaluationResult[n];
+        outcomes.Fill(EnvironmentSnapshot.Pending);
+        for (var i = 0; i < n; i++)
+        {
+            snapshot.Evaluate(i, in context, identifier, outcomes, results);
+        }
     }
 
     // The project's key (its default environment's) may evaluate any environment of the project;

@@ -597,7 +597,7 @@ public sealed class EnvironmentMigrationTests
     private static void ShouldBeV1Flag(JsonObject json, Flag flag, string environment)
     {
         json.Select(p => p.Key).Should().BeEquivalentTo(
-            FlagFields.Concat(["environment", "environments", "value_type", "variants", "off_variant", "serve"]),
+            FlagFields.Concat(["environment", "environments", "value_type", "variants", "off_variant", "serve", "prerequisites"]),
             "a v1 Flag only gains the environment and variant fields");
         json["value_type"]!.GetValue<string>().Should().Be("boolean");
         json["variants"]!.ToJsonString().Should().Be(

@@ -14,6 +14,7 @@ public sealed class RuleValidationTests
     [InlineData("user_email", "alice@example.com")]
     [InlineData("email_domain", "@example.com")]
     [InlineData("email_domain", "@x")]
+    [InlineData("segment", "beta_testers")]
     public void ValidateRuleValue_valid_value_returns_no_errors(string ruleType, string value)
     {
         RuleValidation.ValidateRuleValue(ruleType, value).Should().BeEmpty();
@@ -26,6 +27,7 @@ public sealed class RuleValidationTests
     [InlineData("email_domain", "example.com", "must start with '@' followed by the domain for an email_domain rule, e.g. @example.com")]
     [InlineData("email_domain", " @ ", "must start with '@' followed by the domain for an email_domain rule, e.g. @example.com")]
     [InlineData("attribute_match", "x", "must be null for an attribute_match rule; the targeting goes in conditions")]
+    [InlineData("segment", "Beta testers", "must be the key of one of the project's segments for a segment rule")]
     public void ValidateRuleValue_invalid_value_names_rule_value(string ruleType, string? value, string message)
     {
         RuleValidation.ValidateRuleValue(ruleType, value).Should().BeEquivalentTo(Error("rule_value", message));
@@ -43,7 +45,7 @@ public sealed class RuleValidationTests
     public void ValidateRuleValue_unknown_type_names_rule_type()
     {
         RuleValidation.ValidateRuleValue("country", "FR")
-            .Should().BeEquivalentTo(Error("rule_type", "must be one of: user_id, user_email, email_domain, attribute_match"));
+            .Should().BeEquivalentTo(Error("rule_type", "must be one of: user_id, user_email, email_domain, attribute_match, segment"));
     }
 
     [Fact]
@@ -71,7 +73,7 @@ public sealed class RuleValidationTests
 
     [Theory]
     [InlineData(null, "is required")]
-    [InlineData("segment", "must be one of: user_id, user_email, email_domain, attribute_match")]
+    [InlineData("segments", "must be one of: user_id, user_email, email_domain, attribute_match, segment")]
     public void ValidateRule_missing_or_unknown_type_names_rule_type(string? ruleType, string message)
     {
         RuleValidation.ValidateRule(ruleType, "x", null).Should().BeEquivalentTo(Error("rule_type", message));

@@ -1,0 +1,71 @@
+using System.Security.Claims;
+using Dapper;
+using FlagService.Features.Evaluation;
+using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace FlagService.Features.Segments.Members;
+
+// POST .../segments/{sid}/included (or /excluded) {add?, remove?}: changes one list without
+// resending it. Removing comes first, so an identifier in both ends up in the list.
+public static class ChangeMembers
+{
+    public sealed record ChangeMembersRequest(string?[]? Add = null, string?[]? Remove = null);
+
+    private static readonly string[] Lists = ["included", "excluded"];
+
+    public static RouteHandlerBuilder MapChangeMembers(this IEndpointRouteBuilder segments) =>
+        segments.MapPost("/{segmentId}/{list}", HandleAsync).WithName(nameof(ChangeMembers));
+
+    private const string LockSql = """
+        SELECT s.id FROM segments s JOIN user_projects(@UserId) m ON m.project_id = s.project_id
+         WHERE s.id = @SegmentId AND s.project_id = @ProjectId
+           FOR UPDATE OF s
+        """;
+
+    internal static async Task<Results<Ok<SegmentResponse>, NotFound, ValidationProblem>> HandleAsync(
+        PathId projectId, PathId segmentId, string list, ChangeMembersRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
+        ProjectChanges changes, CancellationToken ct)
+    {
+        if (!Lists.Contains(list))
+        {
+            return TypedResults.NotFound();
+        }
+        var errors = new FieldErrors();
+        var add = SegmentInput.Identifiers(errors, "add", request.Add) ?? [];
+        var remove = SegmentInput.Identifiers(errors, "remove", request.Remove) ?? [];
+        if (!errors.Any && add.Length == 0 && remove.Length == 0)
+        {
+            errors.Add("body", "must contain a non-empty add or remove");
+        }
+        if (errors.Any)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        var scope = new { ProjectId = projectId.Value, SegmentId = segmentId.Value, UserId = user.UserId() };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(LockSql, scope, transaction, cancellationToken: ct)) is null)
+        {
+            return TypedResults.NotFound();
+        }
+        var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition(SegmentsEndpoints.ChangeMembers,
+            new { scope.SegmentId, List = list, Add = add, Remove = remove }, transaction, cancellationToken: ct));
+        if (count > SegmentInput.MaxIdentifiers)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["add"] = [$"would make the {list} list {count} identifiers long; it holds at most {SegmentInput.MaxIdentifiers}"],
+            });
+        }
+        await connection.ExecuteAsync(new CommandDefinition("UPDATE segments SET updated_at = now() WHERE id = @SegmentId", scope, transaction, cancellationToken: ct));
+        var segment = await connection.QuerySingleAsync<SegmentRow>(new CommandDefinition(
+            $"{SegmentsEndpoints.Select} AND s.id = @SegmentId", scope, transaction, cancellationToken: ct));
+        await transaction.CommitAsync(ct);
+        changes.Publish(projectId.Value);
+        return TypedResults.Ok(segment.ToResponse());
+    }
+}
