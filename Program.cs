@@ -8,6 +8,7 @@ using FlagService.Features.Sdk;
 using FlagService.Features.Health;
 using FlagService.Features.Ofrep;
 using FlagService.Features.Projects;
+using FlagService.Features.Schedules;
 using FlagService.Infrastructure;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Database;
@@ -22,6 +23,7 @@ builder.AddHttpConventions();
 builder.AddRateLimits();
 builder.AddApiDocumentation();
 builder.AddEvaluation();
+builder.AddSchedules();
 
 var app = builder.Build();
 
@@ -38,6 +40,7 @@ app.MapRules();
 app.MapSdk();
 app.MapOfrep();
 app.MapAnalytics();
+app.MapSchedules();
 
 return await app.RunWithMigrationsAsync();
 
