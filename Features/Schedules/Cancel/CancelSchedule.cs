@@ -49,7 +49,7 @@ public static class CancelSchedule
             ScheduleStatus.Pending => TypedResults.NoContent(),
             _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Schedule not pending",
                 detail: $"Only a pending schedule can be cancelled; this one is {status}.",
-                extensions: new Dictionary<string, object?> { ["status"] = status }),
+                extensions: new Dictionary<string, object?> { ["schedule_status"] = status }),
         };
     }
 }
