@@ -9,6 +9,7 @@ using FlagService.Features.Sdk;
 using FlagService.Features.Health;
 using FlagService.Features.Ofrep;
 using FlagService.Features.Projects;
+using FlagService.Features.Schedules;
 using FlagService.Infrastructure;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Database;
@@ -23,6 +24,7 @@ builder.AddHttpConventions();
 builder.AddRateLimits();
 builder.AddApiDocumentation();
 builder.AddEvaluation();
+builder.AddSchedules();
 
 var app = builder.Build();
 
@@ -40,6 +42,7 @@ app.MapSegments();
 app.MapSdk();
 app.MapOfrep();
 app.MapAnalytics();
+app.MapSchedules();
 
 return await app.RunWithMigrationsAsync();
 

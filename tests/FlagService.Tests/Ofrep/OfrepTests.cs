@@ -189,7 +189,10 @@ public sealed class OfrepTests(AppFixture app) : IClassFixture<AppFixture>
             var stats = await (await sdk.Owner.GetAsync($"{sdk.Flags}/{flagId}/stats?interval=hour")).ReadObjectAsync();
             return stats["totals"]!["total"]!.GetValue<long>() == 2;
         }, TimeSpan.FromSeconds(10))).Should().BeTrue();
-        (await sdk.Owner.GetAsync($"{sdk.Flags}/{flagId}/evaluations?user=counted")).StatusCode.Should().Be(HttpStatusCode.OK);
+        // Counts and latest answers are written one after the other by the same flush.
+        (await SdkScenario.EventuallyAsync(async () =>
+            (await sdk.Owner.GetAsync($"{sdk.Flags}/{flagId}/evaluations?user=counted")).StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5))).Should().BeTrue();
     }
 }
 

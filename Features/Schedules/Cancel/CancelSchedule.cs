@@ -1,0 +1,55 @@
+using System.Security.Claims;
+using Dapper;
+using FlagService.Features.Environments;
+using FlagService.Infrastructure.Auth;
+using FlagService.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace FlagService.Features.Schedules.Cancel;
+
+public static class CancelSchedule
+{
+    public static RouteHandlerBuilder MapCancelSchedule(this IEndpointRouteBuilder schedules) =>
+        schedules.MapDelete("/{scheduleId}", HandleAsync);
+
+    // A cancelled schedule is kept (status `cancelled`), as the record that it was planned. The
+    // row lock waits for a runner that is applying it right now; FOR UPDATE then reads the row as
+    // that runner committed it, so a schedule is either cancelled or applied, never both.
+    private const string Sql = $"""
+        WITH target AS (
+            SELECT c.id, c.status
+              FROM flag_schedules c
+              JOIN feature_flags f ON f.id = c.flag_id
+              JOIN user_projects(@UserId) m ON m.project_id = f.project_id
+              JOIN environments e ON e.id = c.environment_id AND e.project_id = f.project_id
+             WHERE c.id = @ScheduleId AND c.flag_id = @FlagId AND f.project_id = @ProjectId AND {EnvironmentScope.Matches}
+               FOR UPDATE OF c),
+        cancelled AS (
+            UPDATE flag_schedules c SET status = 'cancelled', cancelled_at = now()
+              FROM target t
+             WHERE c.id = t.id AND t.status = 'pending'
+            RETURNING c.id)
+        SELECT t.status FROM target t
+        """;
+
+    internal static async Task<Results<NoContent, NotFound, ProblemHttpResult>> HandleAsync(
+        PathId projectId, EnvironmentRef env, PathId flagId, PathId scheduleId, ClaimsPrincipal user, NpgsqlDataSource db,
+        CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var status = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new
+        {
+            ProjectId = projectId.Value, FlagId = flagId.Value, ScheduleId = scheduleId.Value, UserId = user.UserId(),
+            EnvId = env.Id, EnvKey = env.Key,
+        }, cancellationToken: ct));
+        return status switch
+        {
+            null => TypedResults.NotFound(),
+            ScheduleStatus.Pending => TypedResults.NoContent(),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Schedule not pending",
+                detail: $"Only a pending schedule can be cancelled; this one is {status}.",
+                extensions: new Dictionary<string, object?> { ["schedule_status"] = status }),
+        };
+    }
+}

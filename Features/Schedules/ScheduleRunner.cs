@@ -1,0 +1,156 @@
+using Dapper;
+using FlagService.Features.Evaluation;
+using FlagService.Infrastructure.Http;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace FlagService.Features.Schedules;
+
+// Applies due schedules. Every instance runs one; they coordinate through row locks only: a
+// schedule is claimed with FOR UPDATE SKIP LOCKED, and the change and the schedule's new status
+// commit in the same transaction, so each schedule is applied once, by one instance, or not at
+// all (and then by the next poll, here or elsewhere). Due means `at <= now()` on the database's
+// clock, which every instance shares. The first poll runs at start, so schedules that fell due
+// while no instance was running are applied then.
+public sealed partial class ScheduleRunner(
+    NpgsqlDataSource db, ProjectChanges changes, IOptions<SchedulesOptions> options, TimeProvider time, ILogger<ScheduleRunner> logger)
+    : BackgroundService
+{
+    private sealed record Due(
+        Guid Id, Guid FlagId, Guid EnvironmentId, Guid ProjectId, bool? Enabled, int? RolloutPercentage, string? OffVariant, string? Serve);
+
+    private sealed record Flag(string ValueType, string VariantList)
+    {
+        public string[] Variants => VariantList.Split(',');
+    }
+
+    // The soonest due schedule that no other transaction holds. Its state row and its flag are
+    // locked too, without waiting: a flag delete or an environment delete takes those before the
+    // schedule (through the cascade), so waiting on them while holding the schedule could deadlock;
+    // skipping leaves the schedule to the next poll. The flag's share lock keeps its variants as
+    // they are until this transaction ends (UpdateFlag locks the flag before replacing them).
+    private const string ClaimSql = """
+        SELECT c.id, c.flag_id, c.environment_id, s.project_id, c.enabled, c.rollout_percentage, c.off_variant, c.serve::text AS serve
+          FROM flag_schedules c
+          JOIN flag_environments s ON s.environment_id = c.environment_id AND s.flag_id = c.flag_id
+          JOIN feature_flags f ON f.id = c.flag_id
+         WHERE c.status = 'pending' AND c.at <= now()
+         ORDER BY c.at, c.created_at, c.id
+         LIMIT 1
+           FOR UPDATE OF c, s SKIP LOCKED
+           FOR SHARE OF f SKIP LOCKED
+        """;
+
+    // Read after the lock is held, so it sees the variants as they are now.
+    private const string FlagSql = """
+        SELECT f.value_type,
+               (SELECT string_agg(v.key, ',' ORDER BY v.position) FROM flag_variants v WHERE v.flag_id = f.id) AS variant_list
+          FROM feature_flags f
+         WHERE f.id = @FlagId
+        """;
+
+    // UpdateFlag's state update: the fields the schedule carries, the others kept.
+    private const string ApplySql = """
+        UPDATE flag_environments s
+           SET enabled = COALESCE(@Enabled, s.enabled),
+               rollout_percentage = COALESCE(@RolloutPercentage, s.rollout_percentage),
+               off_variant = COALESCE(@OffVariant, s.off_variant),
+               serve = COALESCE(CAST(@Serve AS jsonb), s.serve),
+               updated_at = now()
+         WHERE s.flag_id = @FlagId AND s.environment_id = @EnvironmentId;
+        UPDATE flag_schedules SET status = 'applied', applied_at = now() WHERE id = @Id;
+        """;
+
+    private const string FailSql = "UPDATE flag_schedules SET status = 'failed', failure_reason = @Reason WHERE id = @Id";
+
+    private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.PollMilliseconds);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_interval, time);
+        try
+        {
+            do
+            {
+                await ApplyDueAsync(stoppingToken);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    // Applies every schedule that is due now, one transaction each.
+    private async Task ApplyDueAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (await ApplyOneAsync(ct))
+            {
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            // Nothing committed: the schedule is still pending and the next poll tries again.
+            LogPollFailed(logger, e.Message);
+        }
+    }
+
+    private async Task<bool> ApplyOneAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var due = await connection.QuerySingleOrDefaultAsync<Due>(new CommandDefinition(ClaimSql, transaction: transaction, cancellationToken: ct));
+        if (due is null)
+        {
+            return false;
+        }
+
+        var flag = await connection.QuerySingleAsync<Flag>(new CommandDefinition(FlagSql, due, transaction, cancellationToken: ct));
+        var errors = new FieldErrors();
+        var state = ScheduledChange.Validate(errors, flag.ValueType, flag.Variants, due.Enabled, due.RolloutPercentage, due.OffVariant,
+            ScheduledChange.ParseServe(due.Serve));
+        if (state is null)
+        {
+            var reason = ScheduledChange.Describe(errors);
+            await connection.ExecuteAsync(new CommandDefinition(FailSql, new { due.Id, Reason = reason }, transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            LogFailed(logger, due.Id, reason);
+            return true;
+        }
+
+        // A change the database refuses (a constraint added later, a value edited by hand) fails this
+        // schedule alone: left pending, it would be first in line at every poll and hold up the rest.
+        await transaction.SaveAsync("apply", ct);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition(ApplySql, new
+            {
+                due.Id, due.FlagId, due.EnvironmentId, due.Enabled, RolloutPercentage = state.Rollout, state.OffVariant, Serve = state.ServeJson,
+            }, transaction, cancellationToken: ct));
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal))
+        {
+            await transaction.RollbackAsync("apply", ct);
+            var reason = $"the database refused the change: {e.MessageText}";
+            await connection.ExecuteAsync(new CommandDefinition(FailSql, new { due.Id, Reason = reason }, transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            LogFailed(logger, due.Id, reason);
+            return true;
+        }
+        await transaction.CommitAsync(ct);
+        changes.Publish(due.ProjectId);
+        LogApplied(logger, due.Id, due.FlagId, due.EnvironmentId);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied schedule {ScheduleId} to flag {FlagId} in environment {EnvironmentId}")]
+    private static partial void LogApplied(ILogger logger, Guid scheduleId, Guid flagId, Guid environmentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {ScheduleId} failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, Guid scheduleId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Looking for due schedules failed ({Reason}); retrying at the next poll")]
+    private static partial void LogPollFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,95 @@
+using System.Text.Json.Serialization;
+using FlagService.Features.Environments;
+using FlagService.Features.Evaluation;
+using FlagService.Features.Flags;
+using FlagService.Features.Schedules.Cancel;
+using FlagService.Features.Schedules.Create;
+using FlagService.Features.Schedules.Get;
+using FlagService.Features.Schedules.List;
+using FlagService.Infrastructure.Http;
+
+namespace FlagService.Features.Schedules;
+
+public static class ScheduleStatus
+{
+    public const string Pending = "pending";
+    public const string Applied = "applied";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+}
+
+// `change` lists only the fields the schedule writes; a boolean flag's rollout is shown both ways,
+// as on a flag.
+public sealed record ScheduleResponse(
+    Guid Id, Guid FlagId, string Environment, DateTime At, ChangeResponse Change, Guid? CreatedBy, string Status,
+    DateTime CreatedAt, DateTime? AppliedAt, string? FailureReason, DateTime? CancelledAt);
+
+public sealed record ChangeResponse(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Enabled,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RolloutPercentage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OffVariant,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ServeResponse? Serve);
+
+public sealed record ScheduleRow(
+    Guid Id, Guid FlagId, string Environment, DateTime At, bool? Enabled, int? RolloutPercentage, string? OffVariant, string? Serve,
+    Guid? CreatedBy, string Status, DateTime CreatedAt, DateTime? AppliedAt, string? FailureReason, DateTime? CancelledAt,
+    string ValueType)
+{
+    public ScheduleResponse ToResponse()
+    {
+        var serve = ValueType == ValueTypes.Boolean
+            ? RolloutPercentage is { } rollout ? ServeResponse.Rollout(rollout) : null
+            : ServeResponse.Parse(Serve);
+        return new(Id, FlagId, Environment, At, new ChangeResponse(Enabled, RolloutPercentage, OffVariant, serve), CreatedBy, Status,
+            CreatedAt, AppliedAt, FailureReason, CancelledAt);
+    }
+}
+
+// The flag's state in the environment of the path, of the caller's project, with what the flag
+// can serve and the database's clock (the one the runners compare `at` with).
+public sealed record ScheduleTarget(Guid FlagId, Guid EnvironmentId, string Environment, string ValueType, string VariantList, DateTime Now)
+{
+    public string[] Variants => VariantList.Split(',');
+}
+
+public static class SchedulesEndpoints
+{
+    public const string Columns = """
+        c.id, c.flag_id, e.key AS environment, c.at, c.enabled, c.rollout_percentage, c.off_variant, c.serve::text AS serve,
+        c.created_by, c.status, c.created_at, c.applied_at, c.failure_reason, c.cancelled_at, f.value_type
+        """;
+
+    // The schedules of the flag in the path, in the environment the request means, of the
+    // caller's project; anything else is no row.
+    public const string Select = $"""
+        SELECT {Columns}
+          FROM flag_schedules c
+          JOIN feature_flags f ON f.id = c.flag_id
+          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
+          JOIN environments e ON e.id = c.environment_id AND e.project_id = f.project_id
+         WHERE c.flag_id = @FlagId AND f.project_id = @ProjectId AND {EnvironmentScope.Matches}
+        """;
+
+    public const string Target = $"""
+        SELECT s.flag_id, s.environment_id, e.key AS environment, f.value_type,
+               (SELECT string_agg(v.key, ',' ORDER BY v.position) FROM flag_variants v WHERE v.flag_id = f.id) AS variant_list,
+               now() AS now
+          FROM flag_environments s
+          JOIN feature_flags f ON f.id = s.flag_id
+          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
+          JOIN environments e ON e.id = s.environment_id AND e.project_id = f.project_id
+         WHERE s.flag_id = @FlagId AND f.project_id = @ProjectId AND {EnvironmentScope.Matches}
+        """;
+
+    public static IEndpointRouteBuilder MapSchedules(this IEndpointRouteBuilder app)
+    {
+        var schedules = app.MapGroup("/api/projects/{projectId}/environments/{env}/flags/{flagId}/schedules").WithTags("Schedules")
+            .RequireAuthorization()
+            .RequireCors(CorsSettings.ManagementPolicy);
+        schedules.MapCreateSchedule().WithName(nameof(CreateSchedule));
+        schedules.MapListSchedules().WithName(nameof(ListSchedules));
+        schedules.MapGetSchedule().WithName(nameof(GetSchedule));
+        schedules.MapCancelSchedule().WithName(nameof(CancelSchedule));
+        return app;
+    }
+}
