@@ -11,6 +11,7 @@ using FlagService.Infrastructure;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Database;
 using FlagService.Infrastructure.Http;
+using FlagService.Infrastructure.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -21,14 +22,21 @@ builder.AddHttpConventions();
 builder.AddRateLimits();
 builder.AddApiDocumentation();
 builder.AddEvaluation();
+builder.AddMetrics();
+builder.AddHealthProbes();
+builder.AddTrustedProxies();
+builder.AddStructuredLogging();
 
 var app = builder.Build();
 
+app.UseTrustedProxies();
 app.UseHttpConventions();
 app.UseAccessControl();
 app.MapApiDocumentation();
 
 app.MapHealth();
+app.MapHealthProbes();
+app.MapMetrics();
 app.MapAuth();
 app.MapProjects();
 app.MapFlags();

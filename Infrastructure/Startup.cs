@@ -1,4 +1,5 @@
 using FlagService.Infrastructure.Database;
+using FlagService.Infrastructure.Observability;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -14,6 +15,7 @@ public static class Startup
         {
             var connectionString = DatabaseSetup.ConnectionString(app.Configuration);
             Migrations.Apply(connectionString, app.Logger);
+            app.Services.GetRequiredService<Readiness>().MigrationsApplied();
             await app.StartAsync();
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or OptionsValidationException)

@@ -21,6 +21,9 @@ public sealed class EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeP
     // Counters outlive snapshots: a rebuilt snapshot keeps counting into the same object.
     public FlagCounters CountersFor(Guid flagId) => _counters.GetOrAdd(flagId, static (id, now) => new FlagCounters(id, MinuteOf(now)), time.GetUtcNow());
 
+    // A deleted flag's counters (see AnalyticsFlusher.PruneDeletedFlagsAsync).
+    public void Forget(Guid flagId) => _counters.TryRemove(flagId, out _);
+
     public static long MinuteOf(DateTimeOffset instant) => instant.UtcTicks / TimeSpan.TicksPerMinute;
 
     // One evaluate call: the outcome of every flag (flagIndex = -1) or of one flag.

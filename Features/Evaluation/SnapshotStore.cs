@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using FlagService.Features.Analytics;
+using FlagService.Infrastructure.Observability;
 using Npgsql;
 
 namespace FlagService.Features.Evaluation;
@@ -26,18 +27,21 @@ public sealed partial class SnapshotStore
     private readonly EvaluationRecorder _recorder;
     private readonly TimeProvider _time;
     private readonly ILogger<SnapshotStore> _logger;
+    private readonly FlagServiceMetrics _metrics;
 
     // Bumped by every invalidation; a load that saw it move may hold stale data and is not kept.
     private long _generation;
 
     public SnapshotStore(NpgsqlDataSource db, EvaluationRecorder recorder, ProjectChanges changes, TimeProvider time,
-        ILogger<SnapshotStore> logger)
+        ILogger<SnapshotStore> logger, FlagServiceMetrics metrics)
     {
         _db = db;
         _recorder = recorder;
         _time = time;
         _logger = logger;
         changes.Subscribe(Invalidate, InvalidateAll);
+        _metrics = metrics;
+        metrics.ObserveSnapshots(() => _byKey.Count);
     }
 
     public ValueTask<ProjectSnapshot?> FindAsync(string sdkKey)
@@ -162,6 +166,7 @@ public sealed partial class SnapshotStore
         // the data may predate it, so take it back out (this request still gets an answer).
         _keyByProject[snapshot.ProjectId] = sdkKey;
         _byKey[sdkKey] = snapshot;
+        _metrics.SnapshotLoaded();
         if (Interlocked.Read(ref _generation) != generation)
         {
             _byKey.TryRemove(new KeyValuePair<string, ProjectSnapshot>(sdkKey, snapshot));
