@@ -70,6 +70,7 @@ public sealed class MetricsTests(AppFixture app) : IClassFixture<AppFixture>
         var scenario = await SdkScenario.CreateAsync(app);
         var flag = await scenario.CreateFlagAsync("checkout");
         var client = app.CreateClient();
+        (await ListeningAsync(client)).Should().BeTrue("notifications need the listener");
         var before = await client.MetricsAsync();
 
         await scenario.EvaluateAsync(client);
@@ -91,7 +92,17 @@ public sealed class MetricsTests(AppFixture app) : IClassFixture<AppFixture>
         var scenario = await SdkScenario.CreateAsync(app);
         await scenario.CreateFlagAsync("kept_in_memory");
         var client = app.CreateClient();
-        await scenario.EvaluateAsync(client, new { user_id = "warm" });
+        // The flag's own NOTIFY may come back after a first load and drop that snapshot: warm until a
+        // second look loads nothing new, so that the snapshot is in memory when the database goes.
+        var settled = await SdkScenario.EventuallyAsync(async () =>
+        {
+            await scenario.EvaluateAsync(client, new { user_id = "warm" });
+            var loads = Scrape.Value(await client.MetricsAsync(), "flagservice_snapshot_loads_total");
+            await Task.Delay(300);
+            await scenario.EvaluateAsync(client, new { user_id = "warm" });
+            return Scrape.Value(await client.MetricsAsync(), "flagservice_snapshot_loads_total") == loads;
+        }, TimeSpan.FromSeconds(10));
+        settled.Should().BeTrue();
         var flusher = app.Factory.Services.GetRequiredService<AnalyticsFlusher>();
         await flusher.FlushAsync();
         var before = await client.MetricsAsync();
@@ -113,10 +124,12 @@ public sealed class MetricsTests(AppFixture app) : IClassFixture<AppFixture>
         await flusher.FlushAsync();
         Scrape.Value(await client.MetricsAsync(), "flagservice_analytics_pending_rows").Should().Be(0);
 
-        // The next test relies on notifications: the listener must be back.
-        (await SdkScenario.EventuallyAsync(async () => (await client.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(20)))
-            .Should().BeTrue();
+        (await ListeningAsync(client)).Should().BeTrue("the listener reconnects once the database is back");
     }
+
+    // Ready includes a connected configuration listener (which a test that stopped the database cut).
+    private static Task<bool> ListeningAsync(HttpClient client) =>
+        SdkScenario.EventuallyAsync(async () => (await client.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(20));
 }
 
 public sealed class SmallAnalyticsBoundsFixture : AppFixture
