@@ -13,8 +13,8 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_URLS=http://+:8080 \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
-EXPOSE 8080
 # Metrics__Port (docker-compose.scale.yml uses 9464) serves /metrics apart from the API.
+EXPOSE 8080
 # The image's built-in unprivileged user.
 USER app
 ENTRYPOINT ["dotnet", "FlagService.dll"]
