@@ -14,6 +14,7 @@ using FlagService.Infrastructure;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Database;
 using FlagService.Infrastructure.Http;
+using FlagService.Infrastructure.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -25,14 +26,21 @@ builder.AddRateLimits();
 builder.AddApiDocumentation();
 builder.AddEvaluation();
 builder.AddSchedules();
+builder.AddMetrics();
+builder.AddHealthProbes();
+builder.AddTrustedProxies();
+builder.AddStructuredLogging();
 
 var app = builder.Build();
 
+app.UseTrustedProxies();
 app.UseHttpConventions();
 app.UseAccessControl();
 app.MapApiDocumentation();
 
 app.MapHealth();
+app.MapHealthProbes();
+app.MapMetrics();
 app.MapAuth();
 app.MapProjects();
 app.MapEnvironments();

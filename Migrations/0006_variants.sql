@@ -12,8 +12,8 @@ CREATE TABLE flag_variants (
     position    integer NOT NULL CHECK (position BETWEEN 0 AND 99),
     -- json, not jsonb: a JSON value (a whole configuration) keeps the key order it was written with.
     value       json    NOT NULL CHECK (octet_length(value::text) <= 8192),
-    name        text    CHECK (char_length(name) BETWEEN 1 AND 255),
-    description text    CHECK (char_length(description) <= 2000),
+    name        text    CHECK (char_length(name) >= 1),
+    description text,
     PRIMARY KEY (flag_id, key),
     CONSTRAINT flag_variants_position_key UNIQUE (flag_id, position) DEFERRABLE INITIALLY DEFERRED
 );

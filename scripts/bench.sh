@@ -12,10 +12,11 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 DURATION=${BENCH_DURATION:-15}
 WARMUP=3
 BENCH_WARMUP=${BENCH_WARMUP:-20}
-PG_PORT=55434
+# BENCH_PG_PORT, BENCH_SERVICE_PORT, BENCH_CEILING_PORT: move them off ports another checkout uses.
+PG_PORT=${BENCH_PG_PORT:-55434}
 DATABASE=flagservice_bench
-SERVICE_URL=http://127.0.0.1:5180
-CEILING_URL=http://127.0.0.1:5181
+SERVICE_URL=http://127.0.0.1:${BENCH_SERVICE_PORT:-5180}
+CEILING_URL=http://127.0.0.1:${BENCH_CEILING_PORT:-5181}
 FLAGS=20
 
 log() { echo "[bench] $*" >&2; }
@@ -59,9 +60,11 @@ if ! command -v wrk >/dev/null; then
   } || die "could not install wrk (apt-get install wrk failed)"
 fi
 
-log "building FlagService and the ceiling app (Release)"
+log "building FlagService (Release, ReadyToRun) and the ceiling app"
 # No compiler server may linger and take CPU while measuring.
-dotnet build FlagService.csproj -c Release --disable-build-servers -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
+# Published as the Dockerfile does: for linux-x64, so ReadyToRun (FlagService.csproj).
+dotnet publish FlagService.csproj -c Release -r linux-x64 --self-contained false -o "$WORK/publish" --disable-build-servers \
+  -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
   { cat "$WORK/build.log" >&2; die "building FlagService failed"; }
 dotnet build bench/Ceiling/Ceiling.csproj -c Release --disable-build-servers -nologo -v quiet -clp:ErrorsOnly >"$WORK/build.log" 2>&1 ||
   { cat "$WORK/build.log" >&2; die "building bench/Ceiling failed"; }
@@ -85,13 +88,20 @@ wait_until_ready() {
   die "$name did not become ready within 60 s"
 }
 
+JWT_SECRET_BENCH=$(head -c 36 /dev/urandom | base64)
+start_service() {
+  ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$SERVICE_URL \
+    ConnectionStrings__Postgres="$(postgres_connection_string "$PG_PORT" "$DATABASE")" \
+    Jwt__Secret="$JWT_SECRET_BENCH" \
+    Logging__LogLevel__Default=Warning RateLimiting__AuthPermitLimit=1000 \
+    dotnet "$WORK/publish/FlagService.dll" >>"$WORK/service.log" 2>&1 &
+  SERVICE_PID=$!
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+rss_mib() { awk -v k="${2:-VmRSS}:" '$1 == k {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+
 log "starting FlagService on $SERVICE_URL"
-ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$SERVICE_URL \
-  ConnectionStrings__Postgres="$(postgres_connection_string "$PG_PORT" "$DATABASE")" \
-  Jwt__Secret="$(head -c 36 /dev/urandom | base64)" \
-  Logging__LogLevel__Default=Warning RateLimiting__AuthPermitLimit=1000 \
-  dotnet bin/Release/net10.0/FlagService.dll >"$WORK/service.log" 2>&1 &
-SERVICE_PID=$!
+start_service
 wait_until_ready "$SERVICE_PID" FlagService "$WORK/service.log" curl -fsS "$SERVICE_URL/health"
 
 log "creating a user, 3 projects, 60 flags and 180 rules"
@@ -111,6 +121,16 @@ evaluate_once "$SERVICE_URL" "$MULTIVARIATE_KEY" '{"user_id":"user_1"}' >"$WORK/
   die "POST /sdk/v1/evaluate failed on the multivariate project"
 # Requests sent to the plain project, and how many of wrk's may be served yet uncounted by wrk.
 plain_evaluations=1 plain_in_flight=0
+
+# A deploy: the same build restarted on the migrated database, timed from exec to /health/ready.
+stop_process "$SERVICE_PID"
+started_at=$(now_ms)
+start_service
+for _ in $(seq 600); do curl -fsS -o /dev/null "$SERVICE_URL/health/ready" 2>/dev/null && break; sleep 0.01; done
+STARTUP_MS=$(( $(now_ms) - started_at ))
+curl -fsS -o /dev/null "$SERVICE_URL/health/ready" || die "FlagService did not become ready after its restart"
+IDLE_RSS=$(rss_mib "$SERVICE_PID")
+log "restarted in $STARTUP_MS ms; idle RSS $IDLE_RSS MiB"
 
 declare -a ROWS=()
 declare -A RPS=()
@@ -156,6 +176,9 @@ wrk_run() {
 warm_up() {
   local half=$(( (BENCH_WARMUP + 1) / 2 ))
   if [ "$1" = "$SERVICE_URL" ]; then
+    log "the first 10 s after the restart"
+    wrk_run "$1" plain "$PLAIN_KEY" 64 10
+    FIRST_10S_RPS=$(field rps "$RESULT")
     log "warming up FlagService: ${BENCH_WARMUP} s plain, ${half} s attribute"
     wrk_run "$1" plain "$PLAIN_KEY" 64 "$BENCH_WARMUP"
     wrk_run "$1" attribute "$ATTRIBUTE_KEY" 64 "$half"
@@ -181,8 +204,26 @@ run_case() {
   ROWS+=("$label|$connections|$(field rps "$RESULT")|$(field p50_ms "$RESULT")|$(field p99_ms "$RESULT")")
 }
 
+analytics_writes() {
+  psql_bench -d "$DATABASE" -c "SELECT COALESCE(sum(n_tup_ins + n_tup_upd), 0) FROM pg_stat_user_tables
+    WHERE relname IN ('flag_evaluation_counts', 'evaluation_latest')"
+}
 warm_up "$SERVICE_URL"
+writes_before=$(analytics_writes)
+# Half-way through the measured run: the service's connections to its database.
+( sleep $((WARMUP + DURATION / 2)); psql_bench -d "$DATABASE" -c \
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DATABASE' AND pid <> pg_backend_pid()" >"$WORK/connections" ) &
 run_case "evaluate, plain rules" "$SERVICE_URL" "$SERVICE_PID" plain "$PLAIN_KEY" 64
+LOAD_RSS=$(rss_mib "$SERVICE_PID")
+curl -fsS "$SERVICE_URL/metrics" >"$WORK/metrics.txt" || true
+metric() { awk -v m="$1" 'index($1, m "{") == 1 || $1 == m {s += $2} END {printf "%d", s / 1048576}' "$WORK/metrics.txt"; }
+GC_HEAP=$(metric dotnet_gc_last_collection_heap_size_bytes)
+GC_COMMITTED=$(metric dotnet_gc_last_collection_memory_committed_size_bytes)
+read -r RSS_ANON RSS_FILE <<<"$(awk '/^Rss:/ {r = $2} /^Anonymous:/ {a = $2} END {printf "%d %d", a / 1024, (r - a) / 1024}' "/proc/$SERVICE_PID/smaps_rollup")"
+sleep 2
+flushes=$(( (WARMUP + DURATION) * 1000 / 2000 ))
+ROWS_PER_FLUSH=$(( ($(analytics_writes) - writes_before) / flushes ))
+DB_CONNECTIONS=$(cat "$WORK/connections" 2>/dev/null || echo "?")
 run_case "evaluate, plain rules" "$SERVICE_URL" "$SERVICE_PID" plain "$PLAIN_KEY" 1
 run_case "evaluate, attribute rules" "$SERVICE_URL" "$SERVICE_PID" attribute "$ATTRIBUTE_KEY" 64
 # The same flags and rules, promoted to the plain project's staging environment and evaluated with
@@ -269,7 +310,9 @@ aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v = $2}
   echo
   echo "- Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory, Linux $(uname -r)"
   echo "- .NET: SDK $(dotnet --version), ASP.NET Core runtime $aspnet; $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
-  echo "- FlagService peak memory (VmHWM): $((peak_rss_kib / 1024)) MiB"
+  echo "- FlagService memory: idle $IDLE_RSS MiB RSS after a restart; $LOAD_RSS MiB RSS after the plain 64-connection run, of which $RSS_ANON MiB anonymous (GC heap committed $GC_COMMITTED MiB, live heap after the last GC $GC_HEAP MiB) and $RSS_FILE MiB file-backed (code); peak (VmHWM) $((peak_rss_kib / 1024)) MiB"
+  echo "- Start-up: $STARTUP_MS ms from exec to /health/ready 200 on the migrated database; the first 10 s of load after it: $FIRST_10S_RPS requests/s (steady state: ${RPS["evaluate, plain rules/64"]} requests/s)"
+  echo "- Database, plain 64-connection run: $DB_CONNECTIONS connections from the service; $ROWS_PER_FLUSH analytics rows written per 2 s flush (flag_evaluation_counts and evaluation_latest inserts and updates)"
   # wrk counts completed requests only: those in flight when a run stops are served and counted by
   # the service alone, at most one per connection per run.
   slack=$((plain_in_flight * FLAGS))

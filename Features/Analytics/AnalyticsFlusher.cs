@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using FlagService.Features.Evaluation;
+using FlagService.Infrastructure.Observability;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -13,7 +15,7 @@ namespace FlagService.Features.Analytics;
 // dropped and counted (and logged). A graceful shutdown flushes what is pending.
 public sealed partial class AnalyticsFlusher(
     NpgsqlDataSource db, EvaluationRecorder recorder, IOptions<AnalyticsOptions> options, TimeProvider time,
-    ILogger<AnalyticsFlusher> logger) : BackgroundService
+    ILogger<AnalyticsFlusher> logger, FlagServiceMetrics metrics) : BackgroundService
 {
     private const int BatchSize = 5000;
 
@@ -55,12 +57,16 @@ public sealed partial class AnalyticsFlusher(
     public async Task FlushAsync()
     {
         await _gate.WaitAsync();
+        var started = Stopwatch.GetTimestamp();
+        var succeeded = false;
         try
         {
             Harvest();
             await WriteCountsAsync();
             await WriteLatestAsync();
             ReportDrops();
+            await PruneDeletedFlagsAsync();
+            succeeded = true;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
         {
@@ -68,6 +74,7 @@ public sealed partial class AnalyticsFlusher(
         }
         finally
         {
+            metrics.FlushCompleted(Stopwatch.GetElapsedTime(started), succeeded, _pendingCounts.Count + _pendingLatest.Count, _droppedCounts + recorder.DroppedIdentifiers);
             _gate.Release();
         }
     }
@@ -79,7 +86,9 @@ public sealed partial class AnalyticsFlusher(
         {
             counters.Harvest(minute, (m, outcome, delta) =>
             {
-                var key = (counters.EnvironmentId, counters.FlagId, m, Outcome.Reason(outcome), counters.Variants[Outcome.Variant(outcome)]);
+                var (reason, variant) = (Outcome.Reason(outcome), counters.Variants[Outcome.Variant(outcome)]);
+                metrics.Evaluated(reason.ToWire(), variant, delta);
+                var key = (counters.EnvironmentId, counters.FlagId, m, reason, variant);
                 if (_pendingCounts.TryGetValue(key, out var count))
                 {
                     _pendingCounts[key] = count + delta;
@@ -225,6 +234,41 @@ public sealed partial class AnalyticsFlusher(
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    // Counters of deleted flags and environments would otherwise stay in memory until restart.
+    // Every few flushes the ids still counted are checked against the database and the deleted
+    // ones forgotten: ids never come back, and whatever a stale snapshot still counts for them the
+    // joins above drop.
+    private const int PruneEveryFlushes = 30;
+    private int _flushesSincePrune;
+
+    private const string DeletedFlagsSql = """
+        SELECT u.id FROM unnest(@ids) AS u(id)
+         WHERE NOT EXISTS (SELECT 1 FROM feature_flags f WHERE f.id = u.id)
+           AND NOT EXISTS (SELECT 1 FROM environments e WHERE e.id = u.id)
+        """;
+
+    private async Task PruneDeletedFlagsAsync()
+    {
+        if (++_flushesSincePrune < PruneEveryFlushes)
+        {
+            return;
+        }
+        _flushesSincePrune = 0;
+        var ids = recorder.AllCounters.SelectMany(c => new[] { c.FlagId, c.EnvironmentId }).Distinct().ToArray();
+        await using var command = db.CreateCommand(DeletedFlagsSql);
+        command.CommandTimeout = 10;
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids));
+        var deleted = new HashSet<Guid>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                deleted.Add(reader.GetGuid(0));
+            }
+        }
+        recorder.Forget(c => deleted.Contains(c.FlagId) || deleted.Contains(c.EnvironmentId));
     }
 
     private void ReportDrops()

@@ -30,6 +30,18 @@ public sealed class EvaluationRecorder
 
     public ICollection<FlagCounters> AllCounters => _counters.Values;
 
+    // Counters of deleted flags or environments (see AnalyticsFlusher.PruneDeletedFlagsAsync).
+    public void Forget(Func<FlagCounters, bool> deleted)
+    {
+        foreach (var (key, counters) in _counters)
+        {
+            if (deleted(counters))
+            {
+                _counters.TryRemove(key, out _);
+            }
+        }
+    }
+
     public static long MinuteOf(DateTimeOffset instant) => instant.UtcTicks / TimeSpan.TicksPerMinute;
 
     // Counters outlive snapshots: a rebuilt snapshot of the same environment keeps counting into

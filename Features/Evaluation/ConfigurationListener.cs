@@ -1,4 +1,5 @@
 using FlagService.Infrastructure.Database;
+using FlagService.Infrastructure.Observability;
 using Npgsql;
 
 namespace FlagService.Features.Evaluation;
@@ -7,7 +8,8 @@ namespace FlagService.Features.Evaluation;
 // that other instances, or psql, changed. On every (re)connection it drops all snapshots: while it
 // was not listening, notifications may have been missed.
 public sealed partial class ConfigurationListener(
-    IConfiguration configuration, ProjectChanges changes, ILogger<ConfigurationListener> logger) : BackgroundService
+    IConfiguration configuration, ProjectChanges changes, ILogger<ConfigurationListener> logger,
+    FlagServiceMetrics metrics, Readiness readiness) : BackgroundService
 {
     public const string Channel = "flagservice_config";
     private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(10);
@@ -36,6 +38,7 @@ public sealed partial class ConfigurationListener(
                     if (Guid.TryParse(e.Payload, out var projectId))
                     {
                         changes.Publish(projectId);
+                        metrics.ConfigurationChanged();
                     }
                 };
                 await connection.OpenAsync(stoppingToken);
@@ -45,6 +48,7 @@ public sealed partial class ConfigurationListener(
                 }
                 changes.PublishEverythingChanged();
                 _listening.TrySetResult();
+                readiness.ListenerConnected();
                 LogListening(logger);
                 delay = TimeSpan.FromMilliseconds(200);
 
@@ -64,6 +68,7 @@ public sealed partial class ConfigurationListener(
             }
             catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or IOException or TimeoutException)
             {
+                readiness.ListenerLost();
                 LogLost(logger, e.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));

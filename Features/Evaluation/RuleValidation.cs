@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Evaluation;
 
@@ -140,7 +141,7 @@ public static partial class RuleValidation
             value is null ? null : "must be null for an attribute_match rule; the targeting goes in conditions",
         null => "is required",
         "" => "must not be empty",
-        { Length: > MaxRuleValueLength } => $"must be at most {MaxRuleValueLength} characters",
+        _ when TextLength.Of(value) > MaxRuleValueLength => $"must be at most {MaxRuleValueLength} characters",
         _ when ruleType == RuleTypes.UserEmail && !value.Contains('@', StringComparison.Ordinal) =>
             "must contain '@' for a user_email rule",
         _ when ruleType == RuleTypes.EmailDomain && (value.Length < 2 || value[0] != '@') =>
@@ -206,7 +207,7 @@ public static partial class RuleValidation
         {
             Add(errors, key, "must not be empty");
         }
-        else if (name.Length > MaxAttributeLength)
+        else if (TextLength.Of(name) > MaxAttributeLength)
         {
             Add(errors, key, $"must be at most {MaxAttributeLength} characters");
         }
@@ -264,7 +265,7 @@ public static partial class RuleValidation
     private static string? ValueProblem(JsonElement value, ConditionOperator op, string opName, bool ignoreCase)
     {
         // Same cap as rule_value: values are compared per request, so unbounded strings would cost every caller.
-        if (value.ValueKind == JsonValueKind.String && value.GetString()!.Length > MaxStringValueLength)
+        if (value.ValueKind == JsonValueKind.String && TextLength.Of(value.GetString()!) > MaxStringValueLength)
         {
             return $"must be at most {MaxStringValueLength} characters";
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FlagService.Infrastructure.Observability;
 
 namespace FlagService.Features.Evaluation;
 
@@ -17,15 +18,18 @@ public sealed class SnapshotStore
     private readonly ConcurrentDictionary<string, long> _unknownKeys = new(StringComparer.Ordinal);
     private readonly SnapshotLoader _loader;
     private readonly TimeProvider _time;
+    private readonly FlagServiceMetrics _metrics;
 
     // Bumped by every invalidation; a load that saw it move may hold stale data and is not kept.
     private long _generation;
 
-    public SnapshotStore(SnapshotLoader loader, ProjectChanges changes, TimeProvider time)
+    public SnapshotStore(SnapshotLoader loader, ProjectChanges changes, TimeProvider time, FlagServiceMetrics metrics)
     {
         _loader = loader;
         _time = time;
+        _metrics = metrics;
         changes.Subscribe(Invalidate, InvalidateAll);
+        metrics.ObserveSnapshots(() => _projects.Values.Sum(p => p.Environments.Length));
     }
 
     // The projects in memory now (each with all its environments).
@@ -93,6 +97,7 @@ public sealed class SnapshotStore
         }
 
         var project = new ProjectSnapshot(definition);
+        _metrics.SnapshotLoaded();
         // Publish, then check that no invalidation slipped in since the query started: if one did,
         // the data may predate it, so take it back out (this request still gets an answer).
         _projects[project.ProjectId] = project;

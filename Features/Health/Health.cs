@@ -1,3 +1,4 @@
+using FlagService.Infrastructure.Observability;
 using Npgsql;
 
 namespace FlagService.Features.Health;
@@ -15,19 +16,8 @@ public static class Health
     }
 
     // The body shape is fixed by the contract, also for 503, so that monitors can read it.
-    internal static async Task<IResult> HandleAsync(NpgsqlDataSource db, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
-        try
-        {
-            await using var command = db.CreateCommand("SELECT 1");
-            await command.ExecuteScalarAsync(timeout.Token);
-            return TypedResults.Ok(new HealthResponse("ok", "ok"));
-        }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
-        {
-            return TypedResults.Json(new HealthResponse("degraded", "unreachable"), statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-    }
+    internal static async Task<IResult> HandleAsync(NpgsqlDataSource db, CancellationToken ct) =>
+        await DatabasePing.IsReachableAsync(db, ct)
+            ? TypedResults.Ok(new HealthResponse("ok", "ok"))
+            : TypedResults.Json(new HealthResponse("degraded", "unreachable"), statusCode: StatusCodes.Status503ServiceUnavailable);
 }

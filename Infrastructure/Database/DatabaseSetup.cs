@@ -16,6 +16,8 @@ public static class DatabaseSetup
             var dataSource = new NpgsqlDataSourceBuilder(connectionString);
             // Minutes, hours and days of the analytics are UTC whatever the server's time zone.
             dataSource.ConnectionStringBuilder.Timezone ??= "UTC";
+            // The pool's name labels its metrics (db.client.connection.*): a constant, not the connection string.
+            dataSource.Name = "flagservice";
             dataSource.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return dataSource.Build();
         });

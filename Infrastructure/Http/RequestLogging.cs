@@ -2,7 +2,8 @@ using System.Diagnostics;
 
 namespace FlagService.Infrastructure.Http;
 
-// One structured line per request: method, path, status, duration. Never headers, bodies or query
+// One structured line per request: method, path, status, duration, client address (the proxy's
+// X-Forwarded-For when it is trusted, see TrustedProxies). Never headers, bodies or query
 // strings, so passwords, tokens and SDK keys stay out of the logs. SDK calls log at Debug only:
 // they are the hot path.
 internal sealed partial class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
@@ -26,10 +27,10 @@ internal sealed partial class RequestLogging(RequestDelegate next, ILogger<Reque
         finally
         {
             Log(logger, level, context.Request.Method, path.Value ?? "", context.Response.StatusCode,
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         }
     }
 
-    [LoggerMessage(Message = "{Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms")]
-    private static partial void Log(ILogger logger, LogLevel level, string method, string path, int statusCode, double elapsedMs);
+    [LoggerMessage(Message = "{Method} {Path} responded {StatusCode} in {ElapsedMs:0.0} ms to {Client}")]
+    private static partial void Log(ILogger logger, LogLevel level, string method, string path, int statusCode, double elapsedMs, string client);
 }

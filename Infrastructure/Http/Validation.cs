@@ -34,7 +34,7 @@ public sealed class FieldErrors
 
     public Dictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
 
-    // Trimmed text of min..max characters; required fields must be present.
+    // Trimmed text of min..max characters (text elements, see TextLength); required fields must be present.
     public string? Text(string field, string? value, int min, int max, bool required)
     {
         if (value is null)
@@ -46,11 +46,12 @@ public sealed class FieldErrors
             return null;
         }
         var trimmed = value.Trim();
-        if (trimmed.Length < min)
+        var length = TextLength.Of(trimmed);
+        if (length < min)
         {
             Add(field, min == 1 ? "must not be empty" : $"must be at least {min} characters");
         }
-        else if (trimmed.Length > max)
+        else if (length > max)
         {
             Add(field, $"must be at most {max} characters");
         }

@@ -60,7 +60,7 @@ public static class Register
         {
             errors.Add("password", "is required");
         }
-        else if (request.Password.Length is < 8 or > 1024)
+        else if (TextLength.Of(request.Password) is < 8 or > 1024)
         {
             errors.Add("password", "must be 8 to 1024 characters");
         }

@@ -6,7 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace FlagService.Tests.Infrastructure;
 
 // The real app, in memory, against a real database.
-public sealed class FlagServiceFactory(string connectionString, IReadOnlyDictionary<string, string?>? overrides = null)
+public sealed class FlagServiceFactory(string connectionString, IReadOnlyDictionary<string, string?>? overrides = null,
+    Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     public const string JwtSecret = "test-secret-that-is-at-least-32-bytes-long!";
@@ -37,6 +38,10 @@ public sealed class FlagServiceFactory(string connectionString, IReadOnlyDiction
             }
             config.AddInMemoryCollection(settings);
         });
+        if (services is not null)
+        {
+            builder.ConfigureServices(services);
+        }
     }
 }
 
@@ -52,12 +57,16 @@ public class AppFixture : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public virtual HttpClient CreateClient() => Factory.CreateClient();
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
-        _factory = new FlagServiceFactory(_database.ConnectionString, Settings);
+        _factory = new FlagServiceFactory(_database.ConnectionString, Settings, ConfigureServices);
         _ = _factory.Server; // starts the app, which applies the migrations
         await _factory.ListeningAsync();
     }
