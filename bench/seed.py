@@ -6,7 +6,9 @@ Three projects of 20 flags each: "plain" with user_id / user_email / email_domai
 three variants served by a 50/30/20 distribution and by the same three kinds of rule. The plain
 project's production state is promoted to its staging environment too. Prints one line:
 <plain project id> <plain sdk key> <attribute project id> <attribute sdk key> <plain staging sdk key>
-<multivariate project id> <multivariate sdk key>.
+<multivariate project id> <multivariate sdk key> <segmented project id> <segmented sdk key>.
+The "segmented" project's 20 flags each have a rule on one 10 000-identifier segment (every other
+user), a 50 % rollout, and (but the first) one prerequisite, flag i requiring flag (i - 1) / 2.
 Usage: seed.py BASE_URL
 """
 import json
@@ -97,6 +99,19 @@ def create_multivariate_flags(base, token, project_id):
             call(base, "POST", f"/api/projects/{project_id}/flags/{flag['id']}/rules", {**rule, "serve": serve}, token)
 
 
+def create_segmented_flags(base, token, project_id):
+    members = [f"user_{i}" for i in range(0, 20000, 2)]
+    call(base, "POST", f"/api/projects/{project_id}/segments",
+         {"key": "bench_segment", "name": "Every other user", "included": members}, token)
+    for i in range(FLAGS):
+        flag = call(base, "POST", f"/api/projects/{project_id}/flags", {
+            "name": f"Flag {i}", "key": f"flag_{i:02d}", "enabled": True, "rollout_percentage": 50,
+            "prerequisites": [] if i == 0 else [{"flag": f"flag_{(i - 1) // 2:02d}"}],
+        }, token)
+        call(base, "POST", f"/api/projects/{project_id}/flags/{flag['id']}/rules",
+             {"rule_type": "segment", "rule_value": "bench_segment", "rollout_percentage": 80}, token)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: seed.py BASE_URL")
@@ -114,9 +129,10 @@ def main():
     call(base, "POST", f"/api/projects/{plain}/environments/staging/copy-from/production", {}, token)
     environments = call(base, "GET", f"/api/projects/{plain}/environments", None, token)
     out.append(next(e["sdk_key"] for e in environments if e["key"] == "staging"))
-    project = call(base, "POST", "/api/projects", {"name": "Bench multivariate"}, token)
-    create_multivariate_flags(base, token, project["id"])
-    out += [project["id"], project["sdk_key"]]
+    for name, create in (("Bench multivariate", create_multivariate_flags), ("Bench segmented", create_segmented_flags)):
+        project = call(base, "POST", "/api/projects", {"name": name}, token)
+        create(base, token, project["id"])
+        out += [project["id"], project["sdk_key"]]
     print(" ".join(out))
 
 

@@ -104,9 +104,9 @@ log "starting FlagService on $SERVICE_URL"
 start_service
 wait_until_ready "$SERVICE_PID" FlagService "$WORK/service.log" curl -fsS "$SERVICE_URL/health"
 
-log "creating a user, 3 projects, 60 flags and 180 rules"
+log "creating a user, 4 projects, 80 flags, 200 rules and a 10 000-identifier segment"
 seeded=$(python3 bench/seed.py "$SERVICE_URL") || die "creating the benchmark data failed"
-read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY STAGING_KEY MULTIVARIATE_PROJECT MULTIVARIATE_KEY <<<"$seeded"
+read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY STAGING_KEY MULTIVARIATE_PROJECT MULTIVARIATE_KEY SEGMENTED_PROJECT SEGMENTED_KEY <<<"$seeded"
 
 evaluate_once() {
   curl -fsS -X POST "$1/sdk/v1/evaluate" -H "X-SDK-Key: $2" -H 'Content-Type: application/json' -d "$3"
@@ -230,6 +230,9 @@ run_case "evaluate, attribute rules" "$SERVICE_URL" "$SERVICE_PID" attribute "$A
 # its own key: a non-default environment costs what the default one does.
 run_case "evaluate, plain rules, staging environment" "$SERVICE_URL" "$SERVICE_PID" plain "$STAGING_KEY" 64
 run_case "evaluate, multivariate (3 variants, a distribution, 3 rules)" "$SERVICE_URL" "$SERVICE_PID" plain "$MULTIVARIATE_KEY" 64
+# Each flag: a rule on a 10 000-identifier segment and (but one) a prerequisite. Its answers have
+# the plain project's shape and size, so the plain ceiling stands beside it.
+run_case "evaluate, segment rule (10 000 ids) + a prerequisite per flag" "$SERVICE_URL" "$SERVICE_PID" plain "$SEGMENTED_KEY" 64
 
 # Throughput must not depend on the size of the analytics tables: grow each by a million rows
 # (identifiers of the plain project, and minutes long past of its flags), then run the plain case again.
