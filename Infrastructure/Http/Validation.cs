@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace FlagService.Infrastructure.Http;
 
 // Field errors for a 400 ValidationProblem, keyed by the JSON field name.
@@ -57,4 +59,12 @@ public sealed class FieldErrors
         }
         return trimmed;
     }
+}
+
+public static class Conflicts
+{
+    // A 409 for a key that is already taken, naming the field as a validation problem would.
+    public static ProblemHttpResult KeyTaken(string title, string detail, string field = "key") =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: title, detail: detail,
+            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = ["is already used in this project"] } });
 }

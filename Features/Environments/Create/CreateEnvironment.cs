@@ -82,11 +82,7 @@ public static class CreateEnvironment
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Environment key already exists",
-                detail: $"The project already has an environment with the key '{request.Key}'.",
-                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["key"] = ["is already used in this project"] } });
+            return Conflicts.KeyTaken("Environment key already exists", $"The project already has an environment with the key '{request.Key}'.");
         }
 
         var copy = new { scope.ProjectId, TargetId = environment.Id, SourceId = sourceId, FlagIds = (Guid[]?)null };

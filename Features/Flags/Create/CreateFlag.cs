@@ -107,11 +107,7 @@ public static class CreateFlag
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Flag key already exists",
-                detail: $"The project already has a flag with the key '{request.Key}'.",
-                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["key"] = ["is already used in this project"] } });
+            return Conflicts.KeyTaken("Flag key already exists", $"The project already has a flag with the key '{request.Key}'.");
         }
     }
 }

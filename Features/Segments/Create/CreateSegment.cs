@@ -58,9 +58,7 @@ public static class CreateSegment
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Segment key already exists",
-                detail: $"The project already has a segment with the key '{request.Key}'.",
-                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["key"] = ["is already used in this project"] } });
+            return Conflicts.KeyTaken("Segment key already exists", $"The project already has a segment with the key '{request.Key}'.");
         }
         if (id is null)
         {
