@@ -19,6 +19,15 @@ public sealed partial class AnalyticsFlusher(
 {
     private const int BatchSize = 5000;
 
+    // A latest-answers statement carries at most this many flag answers (about 100 bytes each), so
+    // that projects with many flags write small statements instead of one that outlasts its timeout.
+    private const int MaxAnswersPerStatement = 20_000;
+
+    // A statement that fails (a timeout, a lock, a bad row) is retried at later flushes with its
+    // rows in batches half as large each time; rows that failed this many times are dropped and
+    // counted, so nothing is retried for ever and a load that ends leaves the database idle.
+    public const int MaxAttempts = 3;
+
     // New or changed answers are written at the next flush. Unchanged ones only get their time
     // refreshed, once a minute and at most this many per flush, so that a large steady population
     // costs the database a trickle of rows instead of a burst every flush.
@@ -30,8 +39,19 @@ public sealed partial class AnalyticsFlusher(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(Guid Environment, Guid Flag, long Minute, EvaluationReason Reason, string Variant), long> _pendingCounts = [];
     private readonly Dictionary<(Guid Environment, string Identifier), Dictionary<Guid, LatestAnswer>> _pendingLatest = [];
+    private readonly Dictionary<object, int> _attempts = [];
+    private readonly Batching _countsBatching = new();
+    private readonly Batching _latestBatching = new();
     private long _droppedCounts;
+    private long _droppedAnswers;
     private long _reportedDrops;
+
+    // Evaluations not counted and latest answers not recorded, since start (logged, and in /metrics).
+    public long DroppedCounts => Interlocked.Read(ref _droppedCounts);
+    public long DroppedAnswers => Interlocked.Read(ref _droppedAnswers);
+
+    // Rows waiting for the next flush (read between flushes, as the tests do).
+    public int PendingRows => _pendingCounts.Count + _pendingLatest.Count;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -74,7 +94,8 @@ public sealed partial class AnalyticsFlusher(
         }
         finally
         {
-            metrics.FlushCompleted(Stopwatch.GetElapsedTime(started), succeeded, _pendingCounts.Count + _pendingLatest.Count, _droppedCounts + recorder.DroppedIdentifiers);
+            metrics.FlushCompleted(Stopwatch.GetElapsedTime(started), succeeded, _pendingCounts.Count + _pendingLatest.Count,
+                _droppedCounts + _droppedAnswers + recorder.DroppedIdentifiers);
             _gate.Release();
         }
     }
@@ -165,9 +186,9 @@ public sealed partial class AnalyticsFlusher(
     {
         while (_pendingCounts.Count > 0)
         {
-            var batch = _pendingCounts.Take(BatchSize).ToArray();
+            var batch = _pendingCounts.Take(_countsBatching.Size).ToArray();
             await using var command = db.CreateCommand(CountsSql);
-            command.CommandTimeout = 10;
+            command.CommandTimeout = _options.CommandTimeoutSeconds;
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("environment_ids", batch.Select(b => b.Key.Environment).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("flag_ids", batch.Select(b => b.Key.Flag).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<DateTime[]>("minutes",
@@ -175,7 +196,15 @@ public sealed partial class AnalyticsFlusher(
             command.Parameters.Add(new NpgsqlParameter<string[]>("reasons", batch.Select(b => b.Key.Reason.ToWire()).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<string[]>("variants", batch.Select(b => b.Key.Variant).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<long[]>("counts", batch.Select(b => b.Value).ToArray()));
-            await command.ExecuteNonQueryAsync();
+            if (!await ExecuteAsync(command, batch.Select(b => (object)b.Key), _countsBatching))
+            {
+                foreach (var (key, count) in batch.Where(b => Exhausted(b.Key)))
+                {
+                    _pendingCounts.Remove(key);
+                    _droppedCounts += count;
+                }
+                return;
+            }
             foreach (var (key, _) in batch)
             {
                 _pendingCounts.Remove(key);
@@ -198,22 +227,84 @@ public sealed partial class AnalyticsFlusher(
     {
         while (_pendingLatest.Count > 0)
         {
-            var batch = _pendingLatest.Take(BatchSize).ToArray();
+            var answers = 0;
+            var batch = _pendingLatest.TakeWhile((b, i) => i < _latestBatching.Size && (answers += b.Value.Count) - b.Value.Count < MaxAnswersPerStatement).ToArray();
             await using var command = db.CreateCommand(LatestSql);
-            command.CommandTimeout = 10;
+            command.CommandTimeout = _options.CommandTimeoutSeconds;
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("environment_ids", batch.Select(b => b.Key.Environment).ToArray()));
             command.Parameters.Add(new NpgsqlParameter<string[]>("identifiers", batch.Select(b => b.Key.Identifier).ToArray()));
             command.Parameters.Add(new NpgsqlParameter("results", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
             {
                 Value = batch.Select(b => ResultsJson(b.Value)).ToArray(),
             });
-            await command.ExecuteNonQueryAsync();
+            if (!await ExecuteAsync(command, batch.Select(b => (object)b.Key), _latestBatching))
+            {
+                foreach (var (key, flags) in batch.Where(b => Exhausted(b.Key)))
+                {
+                    _pendingLatest.Remove(key);
+                    _droppedAnswers += flags.Count;
+                }
+                return;
+            }
             foreach (var (key, _) in batch)
             {
                 _pendingLatest.Remove(key);
             }
         }
     }
+
+    // True when the statement ran. A statement the database refused or did not finish in time
+    // counts an attempt against each of its rows and halves the batch size for the next flush;
+    // the rest waits for that flush (one failed statement per flush, then back off). Losing the
+    // database altogether throws, and everything stays pending within the memory bounds.
+    private async Task<bool> ExecuteAsync(NpgsqlCommand command, IEnumerable<object> rows, Batching batching)
+    {
+        var size = batching.Size;
+        try
+        {
+            await command.ExecuteNonQueryAsync();
+            batching.Size = Math.Min(BatchSize, size * 2);
+            foreach (var row in rows)
+            {
+                _attempts.Remove(row);
+            }
+            return true;
+        }
+        catch (Exception e) when (IsStatementFailure(e))
+        {
+            LogStatementFailed(logger, e.Message, size, MaxAttempts);
+            batching.Size = Math.Max(1, size / 2);
+            foreach (var row in rows)
+            {
+                _attempts[row] = _attempts.GetValueOrDefault(row) + 1;
+            }
+            return false;
+        }
+    }
+
+    private sealed class Batching
+    {
+        public int Size { get; set; } = BatchSize;
+    }
+
+    private bool Exhausted(object row)
+    {
+        if (_attempts.GetValueOrDefault(row) < MaxAttempts)
+        {
+            return false;
+        }
+        _attempts.Remove(row);
+        return true;
+    }
+
+    // The statement itself failed (timeout, lock, constraint), as opposed to the database being gone.
+    private static bool IsStatementFailure(Exception e) => e switch
+    {
+        PostgresException => true,
+        NpgsqlException { InnerException: TimeoutException } => true,
+        TimeoutException => true,
+        _ => false,
+    };
 
     // {"<flag id>": {"result": true, "reason": "rollout", "variant": "on", "at": "2026-01-31T10:00:00.123456Z"}}
     internal static string ResultsJson(Dictionary<Guid, LatestAnswer> flags)
@@ -273,18 +364,21 @@ public sealed partial class AnalyticsFlusher(
 
     private void ReportDrops()
     {
-        var drops = _droppedCounts + recorder.DroppedIdentifiers;
+        var drops = _droppedCounts + _droppedAnswers + recorder.DroppedIdentifiers;
         if (drops != _reportedDrops)
         {
-            LogDropped(logger, _droppedCounts, recorder.DroppedIdentifiers);
+            LogDropped(logger, _droppedCounts, _droppedAnswers + recorder.DroppedIdentifiers);
             _reportedDrops = drops;
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Analytics statement failed ({Reason}) for a batch of {Rows} rows; its rows are retried in smaller batches and dropped after {MaxAttempts} failures")]
+    private static partial void LogStatementFailed(ILogger logger, string reason, int rows, int maxAttempts);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Analytics write failed ({Reason}); keeping {CounterRows} counter rows and {Identifiers} identifiers in memory")]
     private static partial void LogWriteFailed(ILogger logger, string reason, int counterRows, int identifiers);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Analytics memory bounds reached: {DroppedCounts} evaluations not counted, {DroppedIdentifiers} latest results not recorded so far")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Analytics data dropped (memory bounds reached, or statements that kept failing): {DroppedCounts} evaluations not counted, {DroppedIdentifiers} latest results not recorded so far")]
     private static partial void LogDropped(ILogger logger, long droppedCounts, long droppedIdentifiers);
 }
 

@@ -16,4 +16,9 @@ public sealed class AnalyticsOptions
 
     [Range(1_000, 10_000_000)]
     public int MaxPendingIdentifiers { get; set; } = 200_000;
+
+    // How long one analytics statement may run before it counts as failed (and is retried in
+    // smaller batches, up to AnalyticsFlusher.MaxAttempts times per row).
+    [Range(1, 300)]
+    public int CommandTimeoutSeconds { get; set; } = 10;
 }
