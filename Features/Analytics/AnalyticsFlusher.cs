@@ -297,10 +297,12 @@ public sealed partial class AnalyticsFlusher(
         return true;
     }
 
-    // The statement itself failed (timeout, lock, constraint), as opposed to the database being gone.
+    // The statement itself failed (it timed out, waited on a lock, or the data was refused), as
+    // opposed to the database being gone or refusing connections, when everything waits instead.
     private static bool IsStatementFailure(Exception e) => e switch
     {
-        PostgresException => true,
+        PostgresException p => p.SqlState is PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.LockNotAvailable
+            || p.SqlState[..2] is "22" or "23" or "40" or "42" or "54",
         NpgsqlException { InnerException: TimeoutException } => true,
         TimeoutException => true,
         _ => false,

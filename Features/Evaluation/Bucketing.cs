@@ -18,7 +18,8 @@ public static class Bucketing
         ArgumentNullException.ThrowIfNull(identifier);
         var max = keyPrefix.Length + Encoding.UTF8.GetMaxByteCount(identifier.Length);
         byte[]? rented = null;
-        var buffer = max <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        // Sized to what is needed: the runtime zeroes every stackalloc'd byte, on every call.
+        var buffer = max <= StackLimit ? stackalloc byte[max] : (rented = ArrayPool<byte>.Shared.Rent(max));
         try
         {
             keyPrefix.CopyTo(buffer);

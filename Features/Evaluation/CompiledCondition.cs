@@ -12,6 +12,7 @@ internal sealed class CompiledCondition
 
     private readonly string _attribute;
     private readonly byte[] _attributeUtf8;
+    private readonly int _slot;
     private readonly AttributeSource _source;
     private readonly bool _negate;
     private readonly ValueMatcher? _matcher;
@@ -20,6 +21,7 @@ internal sealed class CompiledCondition
     {
         _attribute = attribute;
         _attributeUtf8 = System.Text.Encoding.UTF8.GetBytes(attribute);
+        _slot = attribute.Length == 0 ? -1 : AttributeSlots.Of(attribute);
         _negate = negate;
         _matcher = matcher;
         // The built-ins always come from the request's top-level fields, even when custom_attributes has the same key.
@@ -73,6 +75,7 @@ internal sealed class CompiledCondition
             AttributeSource.UserEmail => !string.IsNullOrEmpty(text = context.UserEmail),
             // The SDK passes attributes as the request's JSON object: look up by the name's UTF-8
             // bytes, encoded once here, instead of transcoding the name on every request.
+            _ when context.AttributeValues is { } values && _slot >= 0 => _slot < values.Length && IsPresent(element = values[_slot]),
             _ => context.CustomAttributes is JsonAttributes json
                 ? json.TryGetValue(_attributeUtf8, out element) && IsPresent(element)
                 : context.CustomAttributes is { } attributes && attributes.TryGetValue(_attribute, out element) && IsPresent(element),
@@ -163,7 +166,8 @@ internal sealed class CompiledCondition
         }
 
         char[]? rented = null;
-        var chars = raw.Length <= StackChars ? stackalloc char[StackChars] : (rented = ArrayPool<char>.Shared.Rent(raw.Length));
+        // UTF-8 never decodes to more chars than bytes; the exact size, because stackalloc zeroes what it takes.
+        var chars = raw.Length <= StackChars ? stackalloc char[raw.Length] : (rented = ArrayPool<char>.Shared.Rent(raw.Length));
         try
         {
             var length = Encoding.UTF8.GetChars(raw, chars);

@@ -81,8 +81,10 @@ public static class EvaluateFlags
             snapshot = other;
         }
 
+        var attributes = request?.CustomAttributes;
         var context = new EvaluationContext(request?.UserId, request?.UserEmail,
-            request?.CustomAttributes is { } attributes ? new JsonAttributes(attributes) : null);
+            attributes is { } json ? new JsonAttributes(json) : null,
+            attributes is { } values ? AttributeSlots.Read(values) : null);
         var identifier = Identifiers.For(in context);
         var flags = snapshot.Flags;
         Span<ushort> outcomes = flags.Length <= 512 ? stackalloc ushort[flags.Length] : new ushort[flags.Length];
