@@ -17,6 +17,11 @@ public static class EvaluationSetup
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigurationListener>());
         builder.Services.AddSingleton<AnalyticsFlusher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AnalyticsFlusher>());
+        builder.Services.AddOptionsWithValidateOnStart<RetentionOptions>()
+            .BindConfiguration(RetentionOptions.SectionName)
+            .ValidateDataAnnotations();
+        builder.Services.AddSingleton<CountsRetention>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CountsRetention>());
         return builder;
     }
 }
