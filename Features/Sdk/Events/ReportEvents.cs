@@ -6,6 +6,7 @@ namespace FlagService.Features.Sdk.Events;
 public static class ReportEvents
 {
     public const int MaxCounts = 10_000;
+    public const long MaxCount = 1_000_000_000;
 
     // One batch of evaluation counts from an in-process client: how often each flag served which
     // variant for which reason since the last batch.
@@ -13,7 +14,7 @@ public static class ReportEvents
 
     public sealed record EvaluationCount(string? Flag, string? Variant, string? Reason, long Count);
 
-    public sealed record EventsResponse(long Recorded);
+    public sealed record EventsResponse(long Recorded, long Skipped);
 
     public static RouteHandlerBuilder MapReportEvents(this IEndpointRouteBuilder sdk) =>
         sdk.MapPost("/events", HandleAsync).WithName(nameof(ReportEvents))
@@ -34,7 +35,7 @@ public static class ReportEvents
             return problem!;
         }
         var counts = request.Counts ?? [];
-        var (errors, resolved) = Resolve(snapshot, counts);
+        var (errors, resolved, skipped) = Resolve(snapshot, counts);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -43,47 +44,56 @@ public static class ReportEvents
         {
             recorder.RecordCount(snapshot, index, outcome, count);
         }
-        return TypedResults.Accepted((string?)null, new EventsResponse(resolved.Sum(r => r.Count)));
+        return TypedResults.Accepted((string?)null, new EventsResponse(resolved.Sum(r => r.Count), skipped));
     }
 
-    internal static (Dictionary<string, string[]> Errors, List<(int Index, ushort Outcome, long Count)> Resolved) Resolve(
+    internal static (Dictionary<string, string[]> Errors, List<(int Index, ushort Outcome, long Count)> Resolved, long Skipped) Resolve(
         EnvironmentSnapshot snapshot, IReadOnlyList<EvaluationCount> counts)
     {
         var errors = new Dictionary<string, string[]>();
         var resolved = new List<(int, ushort, long)>(counts.Count);
+        var skipped = 0L;
         if (counts.Count > MaxCounts)
         {
             errors["counts"] = [$"A batch holds at most {MaxCounts} counts."];
-            return (errors, resolved);
+            return (errors, resolved, skipped);
         }
         for (var i = 0; i < counts.Count; i++)
         {
             var c = counts[i];
             var field = $"counts[{i}]";
-            if (c is null || c.Flag is null || !snapshot.IndexByKey.TryGetValue(c.Flag, out var index))
+            if (string.IsNullOrEmpty(c?.Flag))
             {
-                errors[$"{field}.flag"] = ["No flag with this key exists in the environment."];
+                errors[$"{field}.flag"] = ["The flag key is required."];
                 continue;
             }
-            var variant = Array.IndexOf(snapshot.Flags[index].Variants, c.Variant);
-            if (variant < 0)
+            if (string.IsNullOrEmpty(c.Variant))
             {
-                errors[$"{field}.variant"] = [$"The flag has no variant '{c.Variant}'."];
+                errors[$"{field}.variant"] = ["The variant key is required."];
             }
-            var reason = Enum.GetValues<EvaluationReason>().Where(r => r.ToWire() == c.Reason).Cast<EvaluationReason?>().FirstOrDefault();
-            if (reason is null)
+            var reason = Array.Find(Enum.GetValues<EvaluationReason>(), r => r.ToWire() == c.Reason);
+            if (c.Reason is null || reason.ToWire() != c.Reason)
             {
                 errors[$"{field}.reason"] = ["Unknown reason."];
             }
-            if (c.Count is < 1 or > 1_000_000_000)
+            if (c.Count is < 1 or > MaxCount)
             {
-                errors[$"{field}.count"] = ["The count must be between 1 and 1000000000."];
+                errors[$"{field}.count"] = [$"The count must be between 1 and {MaxCount}."];
             }
-            if (variant >= 0 && reason is not null && c.Count is >= 1 and <= 1_000_000_000)
+            if (errors.Count > 0)
             {
-                resolved.Add((index, Outcome.Of(reason.Value, variant), c.Count));
+                continue;
             }
+            // A flag or variant deleted since the client evaluated it: nothing to count it into.
+            // Skipped, not refused, so one stale entry does not lose the rest of the batch.
+            var variant = snapshot.IndexByKey.TryGetValue(c.Flag, out var index) ? Array.IndexOf(snapshot.Flags[index].Variants, c.Variant) : -1;
+            if (variant < 0)
+            {
+                skipped += c.Count;
+                continue;
+            }
+            resolved.Add((index, Outcome.Of(reason, variant), c.Count));
         }
-        return (errors, resolved);
+        return (errors, resolved, skipped);
     }
 }
