@@ -55,7 +55,9 @@ public static class StreamChanges
             http.Response.Headers.CacheControl = "no-cache";
             // Tells nginx-style proxies not to hold events back in a buffer.
             http.Response.Headers["X-Accel-Buffering"] = "no";
-            await http.Response.StartAsync(http.RequestAborted);
+            // The retry hint goes out at once, so the client has its response (and proxies see bytes)
+            // even when no event is due at connect (Last-Event-ID is current).
+            await http.Response.BodyWriter.WriteAsync(StreamFrames.Retry, http.RequestAborted);
 
             // Registered first, then the current snapshot is read: a change in between is sent twice
             // at worst (the version check drops the second), never missed.

@@ -289,6 +289,9 @@ public static class StreamFrames
 
     public static ReadOnlyMemory<byte> Heartbeat { get; } = Encoding.UTF8.GetBytes(": heartbeat\n\n");
 
+    // EventSource waits this long before reconnecting after the stream ends.
+    public static ReadOnlyMemory<byte> Retry { get; } = Encoding.UTF8.GetBytes("retry: 1000\n\n");
+
     public static ReadOnlyMemory<byte> For(EnvironmentSnapshot snapshot, StreamFormat format) =>
         Cache.GetValue(snapshot, s => new Frames(s)).For(format);
 }

@@ -223,7 +223,7 @@ public sealed class ClientTests(AppFixture app, ITestOutputHelper output) : ICla
                 new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
             var user = new FlagContext("u1");
             flags.IsEnabled("kill_switch", user).Should().BeTrue();
-            (await SdkScenario.EventuallyAsync(() => Task.FromResult(flags.StreamConnected), TimeSpan.FromSeconds(5))).Should().BeTrue();
+            (await SdkScenario.EventuallyAsync(() => Task.FromResult(flags.StreamConnected), TimeSpan.FromSeconds(5))).Should().BeTrue(flags.LastError?.ToString());
 
             // The service goes away; a change is made meanwhile (straight in the database).
             switchboard.Disconnect();
