@@ -9,7 +9,7 @@ public static class StreamChanges
 
     public static RouteHandlerBuilder MapStreamChanges(this IEndpointRouteBuilder sdk) =>
         sdk.MapGet("/stream", HandleAsync).WithName(nameof(StreamChanges))
-            .Produces(StatusCodes.Status200OK, contentType: ContentType)
+            .Produces<string>(StatusCodes.Status200OK, ContentType)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status406NotAcceptable)

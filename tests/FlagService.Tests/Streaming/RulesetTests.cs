@@ -118,4 +118,17 @@ public sealed class RulesetTests(AppFixture app) : IClassFixture<AppFixture>
         evaluate.Headers.Add("Access-Control-Request-Method", "POST");
         (await client.SendAsync(evaluate)).Headers.Contains("Access-Control-Allow-Origin").Should().BeTrue("sdk routes stay open to pages");
     }
+
+    [Fact]
+    public async Task OpenAPI_describes_the_ruleset_schema_and_the_new_routes()
+    {
+        var document = await (await app.CreateClient().GetAsync("/openapi/v1.json")).ReadObjectAsync();
+        var schemas = document["components"]!["schemas"]!.AsObject();
+        schemas.Select(p => p.Key).Should().Contain(["Ruleset", "RulesetFlag", "RulesetRule", "RulesetSegment", "RulesetVariant", "RulesetPrerequisite"]);
+        schemas["Ruleset"]!["properties"]!.AsObject().Select(p => p.Key).Should().Equal("version", "environment", "flags", "segments");
+        var paths = document["paths"]!.AsObject();
+        paths["/sdk/v1/ruleset"]!["get"]!["responses"]!.AsObject().Select(p => p.Key).Should().Contain(["200", "304", "401", "403"]);
+        paths["/sdk/v1/stream"]!["get"]!["responses"]!["200"]!["content"]!.AsObject().Select(p => p.Key).Should().Equal("text/event-stream");
+        paths.Select(p => p.Key).Should().Contain("/sdk/v1/events");
+    }
 }

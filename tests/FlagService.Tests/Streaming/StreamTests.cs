@@ -175,6 +175,52 @@ public sealed class StreamTests(AppFixture app, ITestOutputHelper output) : ICla
     }
 
     [Fact]
+    public async Task Two_thousand_idle_streams_hold_no_thread_each_and_all_hear_a_change()
+    {
+        const int Streams = 2000;
+        await using var instance = new FlagServiceFactory(app.ConnectionString);
+        var client = instance.CreateClient();
+        await instance.ListeningAsync();
+        var hub = instance.Services.GetRequiredService<StreamHub>();
+        var sdk = await SdkScenario.CreateAsync(app);
+        var flag = await sdk.CreateFlagAsync("crowd", rollout: 100);
+        await using (var warm = await EventStream.OpenAsync(client, sdk.SdkKey))
+        {
+            await warm.NextAsync();
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var threadsBefore = Process.GetCurrentProcess().Threads.Count;
+        var streams = new List<EventStream>(Streams);
+        for (var i = 0; i < Streams; i++)
+        {
+            streams.Add(await EventStream.OpenAsync(client, sdk.SdkKey));
+        }
+        var connected = await Task.WhenAll(streams.Select(s => s.NextAsync()));
+        hub.Count.Should().Be(Streams);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var perStream = (GC.GetTotalMemory(forceFullCollection: true) - memoryBefore) / Streams;
+        var threads = Process.GetCurrentProcess().Threads.Count - threadsBefore;
+        output.WriteLine($"{Streams} idle streams: {perStream / 1024.0:F1} KiB managed memory each (server and in-memory client together), {threads} more threads");
+        threads.Should().BeLessThan(50, "an idle stream awaits its channel; it holds no thread");
+        perStream.Should().BeLessThan(64 * 1024);
+
+        var started = Stopwatch.GetTimestamp();
+        var changes = streams.Select(s => s.NextAsync()).ToArray();
+        await ToggleInDatabaseAsync(flag);
+        var events = await Task.WhenAll(changes);
+        output.WriteLine($"one change reached all {Streams} streams in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms");
+        events.Should().OnlyContain(e => e.Event == "changed" && e.Id != connected[0].Id);
+        foreach (var stream in streams)
+        {
+            await stream.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Graceful_shutdown_ends_open_streams()
     {
         var instance = new FlagServiceFactory(app.ConnectionString);
