@@ -15,6 +15,8 @@ public class IsEnabledBenchmarks
     private FlagServiceClient _client = null!;
     private FlagContext _noMatch = null!;
     private FlagContext _lastRule = null!;
+    private FlagContext _noMatchJson = null!;
+    private JsonDocument _document = null!;
     private string _file = "";
 
     [GlobalSetup]
@@ -38,6 +40,9 @@ public class IsEnabledBenchmarks
         using var attributes = JsonDocument.Parse("""{"country":"DE","plan":"pro","age":30}""");
         _noMatch = new FlagContext("user-1234", null, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(attributes.RootElement.GetRawText()));
         _lastRule = new FlagContext("user-1234", null, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>("""{"country":"DE","plan":"pro","age":70}"""));
+        // The same attributes as a JSON object (what the SDK endpoint reads): looked up by UTF-8 name.
+        _document = JsonDocument.Parse("""{"country":"DE","plan":"pro","age":30}""");
+        _noMatchJson = FlagContext.FromJson("user-1234", null, _document.RootElement);
         if (!_client.IsReady)
         {
             throw new InvalidOperationException("The client did not boot from the ruleset file.");
@@ -50,10 +55,14 @@ public class IsEnabledBenchmarks
     [Benchmark]
     public bool IsEnabled_third_rule_matches() => _client.IsEnabled("checkout", _lastRule);
 
+    [Benchmark]
+    public bool IsEnabled_no_rule_matches_json_attributes() => _client.IsEnabled("checkout", _noMatchJson);
+
     [GlobalCleanup]
     public async Task CleanUp()
     {
         await _client.DisposeAsync();
+        _document.Dispose();
         File.Delete(_file);
     }
 }
