@@ -115,6 +115,11 @@ public sealed class EvaluationRecorder
         }
     }
 
+    // Evaluations an in-process client made and reported afterwards: counted into the same
+    // counters as the service's own, so statistics do not depend on where a flag was evaluated.
+    public void RecordCount(EnvironmentSnapshot snapshot, int flagIndex, ushort outcome, long count) =>
+        CountersFor(snapshot)[flagIndex].Add(MinuteOf(_time.GetUtcNow()), outcome, count);
+
     // Read in place by the flusher, which also evicts idle entries.
     public IEnumerable<KeyValuePair<LatestKey, LatestEntry>> Latest => _latest;
 

@@ -45,6 +45,13 @@ public sealed class FlagCounters
         Interlocked.Increment(ref _counts[(((int)(minute & (Slots - 1)) * Stripes) + stripe) * _outcomes + outcome]);
     }
 
+    // Counts reported in a batch by an in-process client (POST /sdk/v1/events).
+    public void Add(long minute, int outcome, long count)
+    {
+        var stripe = Thread.GetCurrentProcessorId() % Stripes;
+        Interlocked.Add(ref _counts[(((int)(minute & (Slots - 1)) * Stripes) + stripe) * _outcomes + outcome], count);
+    }
+
     // Called by one harvester thread, at least every few seconds. Adds what was counted since the
     // last call to sink(minute, outcome, delta), and readies the slot of the next minute, whose
     // previous occupant (three minutes ago) nobody writes any more.

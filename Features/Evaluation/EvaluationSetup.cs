@@ -1,4 +1,5 @@
 using FlagService.Features.Analytics;
+using FlagService.Features.Sdk.Stream;
 
 namespace FlagService.Features.Evaluation;
 
@@ -13,6 +14,10 @@ public static class EvaluationSetup
         builder.Services.AddSingleton<EvaluationRecorder>();
         builder.Services.AddSingleton<SnapshotLoader>();
         builder.Services.AddSingleton<SnapshotStore>();
+        builder.Services.AddOptionsWithValidateOnStart<StreamOptions>()
+            .BindConfiguration(StreamOptions.SectionName)
+            .ValidateDataAnnotations();
+        builder.Services.AddSingleton<StreamHub>();
         builder.Services.AddSingleton<ConfigurationListener>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigurationListener>());
         builder.Services.AddSingleton<AnalyticsFlusher>();

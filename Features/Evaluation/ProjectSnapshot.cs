@@ -13,12 +13,19 @@ public sealed class ProjectSnapshot
     {
         ArgumentNullException.ThrowIfNull(definition);
         ProjectId = definition.ProjectId;
+        Segments = definition.Segments ?? [];
         var segments = (definition.Segments ?? []).Select(CompiledSegment.Compile).ToDictionary(s => s.Key, StringComparer.Ordinal);
         Environments = definition.Environments.Select(e => new EnvironmentSnapshot(this, e, segments)).ToArray();
         _byKey = Environments.ToFrozenDictionary(e => e.Key, StringComparer.Ordinal);
     }
 
     public Guid ProjectId { get; }
+
+    // When this snapshot was built (OFREP's lastModified hint).
+    public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
+
+    // As loaded: the ruleset serializes them.
+    public IReadOnlyList<SegmentDefinition> Segments { get; }
 
     // Default first, then oldest first.
     public EnvironmentSnapshot[] Environments { get; }
@@ -34,6 +41,7 @@ public sealed class EnvironmentSnapshot
     private const ushort InProgress = ushort.MaxValue - 1;
 
     private readonly (int Flag, int Variant)[][] _prerequisites;
+    private readonly Lazy<SerializedRuleset> _ruleset;
 
     public EnvironmentSnapshot(ProjectSnapshot project, EnvironmentDefinition definition, IReadOnlyDictionary<string, CompiledSegment> segments)
     {
@@ -44,6 +52,10 @@ public sealed class EnvironmentSnapshot
         EncodedKey = JsonEncodedText.Encode(definition.Key);
         IsDefault = definition.IsDefault;
         SecretKeys = [definition.SdkKey, definition.ServerKey];
+        ServerKey = definition.ServerKey;
+        Definition = definition;
+        // Serialized on first use (ruleset request or stream event), once per snapshot.
+        _ruleset = new Lazy<SerializedRuleset>(() => Evaluation.Ruleset.Serialize(definition, project.Segments));
         Flags = definition.Flags.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => CompiledFlag.Compile(f, segments)).ToArray();
         EncodedKeys = Array.ConvertAll(Flags, f => JsonEncodedText.Encode(f.Key));
         FlagIds = Array.ConvertAll(Flags, f => f.Id);
@@ -108,6 +120,16 @@ public sealed class EnvironmentSnapshot
 
     // The keys that reach this environment: its sdk key and its server key.
     public string[] SecretKeys { get; }
+
+    public string ServerKey { get; }
+
+    // Server keys are secrets for backends: only they may read the ruleset (the whole configuration,
+    // segment lists included), while sdk keys are public, shipped to browsers and apps.
+    public bool IsServerKey(string key) => !string.IsNullOrEmpty(ServerKey) && string.Equals(key, ServerKey, StringComparison.Ordinal);
+
+    public EnvironmentDefinition Definition { get; }
+
+    public SerializedRuleset Ruleset => _ruleset.Value;
 
     // Ordered by key, so responses list flags in a stable order.
     public CompiledFlag[] Flags { get; }

@@ -11,6 +11,7 @@ public sealed class CorsSettings
     public const string SectionName = "Cors";
     public const string SdkPolicy = "sdk";
     public const string ManagementPolicy = "management";
+    public const string ServerPolicy = "server";
 
     // Browser applications call the SDK endpoints directly; the management API is closed by default.
     public string[] SdkOrigins { get; set; } = ["*"];
@@ -47,6 +48,8 @@ public static class HttpConventions
                 .WithHeaders("X-SDK-Key", "X-API-Key", "Authorization", "Content-Type", "If-None-Match")
                 .WithExposedHeaders("ETag", "Retry-After")
                 .WithMethods("GET", "POST"));
+            // No origin at all: a browser's preflight for the server-key routes gets no grant.
+            o.AddPolicy(CorsSettings.ServerPolicy, _ => { });
             o.AddPolicy(CorsSettings.ManagementPolicy, p => Allow(p, cors.ManagementOrigins)
                 .AllowAnyHeader().AllowAnyMethod());
         });

@@ -16,6 +16,7 @@ public sealed class FlagServiceMetrics : IDisposable
     private readonly Counter<long> _configurationChanges;
     private readonly Histogram<double> _flushDuration;
     private volatile Func<int> _snapshots = static () => 0;
+    private volatile Func<int> _streams = static () => 0;
     private long _pendingRows;
     private long _dropped;
 
@@ -33,6 +34,8 @@ public sealed class FlagServiceMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _meter.CreateObservableGauge("flagservice.snapshots", () => _snapshots(),
             description: "Project snapshots held in memory.");
+        _meter.CreateObservableGauge("flagservice.stream_connections", () => _streams(),
+            description: "Server-sent event streams (/sdk/v1/stream) open on this instance.");
         _meter.CreateObservableGauge("flagservice.analytics.pending_rows", () => Interlocked.Read(ref _pendingRows),
             description: "Analytics rows (counter rows and latest results) waiting to be written after the last flush.");
         _meter.CreateObservableCounter("flagservice.analytics.dropped", () => Interlocked.Read(ref _dropped),
@@ -50,6 +53,9 @@ public sealed class FlagServiceMetrics : IDisposable
 
     // The store that holds the snapshots reports their number when scraped.
     public void ObserveSnapshots(Func<int> count) => _snapshots = count;
+
+    // The stream hub reports its open connections when scraped.
+    public void ObserveStreamConnections(Func<int> count) => _streams = count;
 
     // One flush done: its duration, what it left pending and the drops counted so far (a running total).
     public void FlushCompleted(TimeSpan elapsed, bool succeeded, long pendingRows, long droppedSoFar)

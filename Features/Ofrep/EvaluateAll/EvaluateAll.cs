@@ -9,7 +9,13 @@ namespace FlagService.Features.Ofrep.EvaluateAll;
 
 public static class EvaluateAll
 {
-    public sealed record BulkResponse(Ofrep.Evaluation[] Flags);
+    public sealed record BulkResponse(Ofrep.Evaluation[] Flags, EventStream[]? EventStreams = null);
+
+    // OFREP's event streams: where a web provider hears that its answers may have changed.
+    public sealed record EventStream(string Type, string Url, int InactivityDelaySec);
+
+    // How long a hidden page keeps its stream open before the provider closes it (its own default).
+    public const int InactivityDelaySec = 120;
 
     public static RouteHandlerBuilder MapEvaluateAll(this IEndpointRouteBuilder ofrep) =>
         ofrep.MapPost("/flags", HandleAsync).WithName(nameof(EvaluateAll))
@@ -48,7 +54,7 @@ public static class EvaluateAll
                     : new Ofrep.Evaluation(flags[i].Key, ErrorCode: "TARGETING_KEY_MISSING", ErrorDetails: Ofrep.MissingKeyDetails(flags[i].Key));
             }
 
-            var json = JsonSerializer.SerializeToUtf8Bytes(new BulkResponse(entries), Ofrep.Json);
+            var json = JsonSerializer.SerializeToUtf8Bytes(new BulkResponse(entries, EventStreams(http, snapshot)), Ofrep.Json);
             var etag = $"\"{Convert.ToHexStringLower(SHA256.HashData(json).AsSpan(0, 16))}\"";
             http.Response.Headers.ETag = etag;
             if (Matches(http.Request.Headers.IfNoneMatch, etag))
@@ -59,6 +65,20 @@ public static class EvaluateAll
             Record(recorder, snapshot, outcomes, served, identifier);
             return TypedResults.Bytes(json, "application/json");
         }
+    }
+
+    // Browsers' EventSource cannot send headers, so the stream URL carries the key: only an sdk key,
+    // which is public anyway. Callers with a server key are backends and get no browser stream.
+    private static EventStream[]? EventStreams(HttpContext http, EnvironmentSnapshot snapshot)
+    {
+        var key = OfrepEndpoints.SdkKey(http.Request);
+        if (key is null || snapshot.IsServerKey(key))
+        {
+            return null;
+        }
+        var request = http.Request;
+        var url = $"{request.Scheme}://{request.Host}{request.PathBase}/sdk/v1/stream?format=ofrep&key={Uri.EscapeDataString(key)}";
+        return [new EventStream("sse", url, InactivityDelaySec)];
     }
 
     private static void Record(EvaluationRecorder recorder, EnvironmentSnapshot snapshot, ushort[] outcomes, bool[] served, string? identifier)
