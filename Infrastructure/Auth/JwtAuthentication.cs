@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -9,6 +10,8 @@ namespace FlagService.Infrastructure.Auth;
 
 public static class JwtAuthentication
 {
+    private const string Bearer = "BearerOrApiToken";
+
     public static WebApplicationBuilder AddJwtAuthentication(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptionsWithValidateOnStart<JwtOptions>()
@@ -22,7 +25,16 @@ public static class JwtAuthentication
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<PasswordHasher>();
 
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // One default scheme that forwards by the header's shape: API tokens start with fst_, and
+        // anything else is treated as a JWT.
+        builder.Services.AddSingleton<ApiTokenCache>();
+        builder.Services.AddHostedService<ApiTokenUsageFlusher>();
+        builder.Services.AddAuthentication(Bearer)
+            .AddPolicyScheme(Bearer, Bearer, o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString().StartsWith("Bearer " + ApiTokenHandler.Prefix, StringComparison.Ordinal)
+                    ? ApiTokenHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, null);
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtOptions>>((bearer, jwt) =>
             {
