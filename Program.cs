@@ -1,3 +1,4 @@
+using FlagService.Features.Audit;
 using FlagService.Features.Auth;
 using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
@@ -48,6 +49,7 @@ app.MapProjects();
 app.MapEnvironments();
 app.MapMembers();
 app.MapTokens();
+app.MapAudit();
 app.MapFlags();
 app.MapRules();
 app.MapSegments();

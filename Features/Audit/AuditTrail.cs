@@ -27,7 +27,8 @@ public sealed record AuditActor(string Type, Guid? Id, Guid? UserId)
         ? new("token", token, user.UserId())
         : new("user", user.UserId(), user.UserId());
 
-    public static AuditActor Schedule(Guid? createdBy) => new("schedule", createdBy, createdBy);
+    // The schedule is the actor's id; the e-mail is its author's.
+    public static AuditActor Schedule(Guid scheduleId, Guid? createdBy) => new("schedule", scheduleId, createdBy);
 }
 
 // Records management writes in the audit log, inside the write's transaction: no change without

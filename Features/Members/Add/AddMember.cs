@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Auth;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -49,8 +50,12 @@ public static class AddMember
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Member, projectId.Value, null, null, ct, email);
         await connection.ExecuteAsync(new CommandDefinition(Sql,
             new { ProjectId = projectId.Value, Email = email, Role = role, UserId = user.UserId() }, transaction, cancellationToken: ct));
+        // No resource id: an invitation has no user yet, and the entry must not tell the two apart.
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "member.added", AuditResources.Member, null, ct,
+            before, resourceKey: email);
         await transaction.CommitAsync(ct);
         return TypedResults.Created($"/api/projects/{projectId}/members", new AddMemberResponse(email!, role!));
     }

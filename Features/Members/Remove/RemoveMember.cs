@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -35,6 +36,7 @@ public static class RemoveMember
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(MembersEndpoints.LockProject, args, transaction, cancellationToken: ct));
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Member, projectId.Value, userId.Value, null, ct);
         var outcome = await connection.QuerySingleAsync<Outcome>(new CommandDefinition(Sql, args, transaction, cancellationToken: ct));
         if (outcome.Removed == 0)
         {
@@ -47,6 +49,7 @@ public static class RemoveMember
         {
             return MembersEndpoints.LastOwner();
         }
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "member.removed", AuditResources.Member, userId.Value, ct, before);
         await transaction.CommitAsync(ct);
         return TypedResults.NoContent();
     }

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -20,7 +22,7 @@ public static class UpdateMember
         """;
 
     internal static async Task<Results<Ok<MemberResponse>, NotFound, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        PathId projectId, PathId userId, UpdateMemberRequest request, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, PathId userId, UpdateMemberRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var role = MembersEndpoints.ValidateRole(errors, request.Role);
@@ -33,6 +35,7 @@ public static class UpdateMember
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(MembersEndpoints.LockProject, args, transaction, cancellationToken: ct));
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Member, projectId.Value, userId.Value, null, ct);
         var member = await connection.QuerySingleOrDefaultAsync<MemberResponse>(new CommandDefinition(Sql, args, transaction, cancellationToken: ct));
         if (member is null)
         {
@@ -43,6 +46,7 @@ public static class UpdateMember
         {
             return MembersEndpoints.LastOwner();
         }
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "member.role_changed", AuditResources.Member, userId.Value, ct, before);
         await transaction.CommitAsync(ct);
         return TypedResults.Ok(member);
     }

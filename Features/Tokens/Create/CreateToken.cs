@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -53,15 +54,19 @@ public static class CreateToken
         // 40 characters of a 62-letter alphabet from the OS's cryptographic RNG: ~238 bits.
         var token = ApiTokenHandler.Prefix + RandomNumberGenerator.GetString(Alphabet, 40);
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Sql, new
         {
             UserId = user.UserId(), Name = name, Prefix = token[..8], Hash = ApiTokenCache.Hash(token), Role = role,
             request.ProjectId, ExpiresAt = request.ExpiresAt?.UtcDateTime,
-        }, cancellationToken: ct));
+        }, transaction, cancellationToken: ct));
         if (row is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["project_id"] = ["names no project you are a member of"] });
         }
+        // In the token's project's log when it has one; the secret is in neither snapshot.
+        await AuditTrail.RecordAsync(connection, transaction, user, row.ProjectId, "token.created", AuditResources.Token, row.Id, ct);
+        await transaction.CommitAsync(ct);
         return TypedResults.Created($"/api/tokens/{row.Id}",
             new CreatedTokenResponse(row.Id, row.Name, token, row.Prefix, row.Role, row.ProjectId, row.ExpiresAt, row.CreatedAt));
     }

@@ -12,7 +12,7 @@ public sealed class RoleMatrixTests(AppFixture app) : IClassFixture<AppFixture>
     // AllowedTitle: the problem the least role allowed gets when the route itself has nothing to show.
     public sealed record Route(string Method, string Path, string? Body, string Role, string? AllowedTitle = null);
 
-    private static readonly string Later = DateTimeOffset.UtcNow.AddDays(30).ToString("O");
+    private static readonly string Later = TeamScenario.Later;
 
     // {p} project, {f} flag, {r} rule, {s} segment, {c} schedule, {u} the editor's user id.
     public static readonly Route[] Routes =
@@ -74,37 +74,37 @@ public sealed class RoleMatrixTests(AppFixture app) : IClassFixture<AppFixture>
     public async Task Route_called_by_each_role_gets_the_expected_status(string method, string path)
     {
         var route = Routes.Single(r => r.Method == method && r.Path == path);
-        var team = await TeamAsync();
+        var team = await TeamScenario.CreateAsync(app);
         var url = team.Expand(route.Path);
 
-        await (await SendAsync(team.Stranger, route.Method, url, route.Body)).ShouldBeProblemAsync(404);
+        await (await TeamScenario.SendAsync(team.Stranger, route.Method, url, route.Body)).ShouldBeProblemAsync(404);
         var rank = new[] { "viewer", "editor", "owner" };
         var needed = Array.IndexOf(rank, route.Role);
         var callers = new[] { ("viewer", team.Viewer), ("editor", team.Editor), ("owner", team.Owner) };
         foreach (var (role, client) in callers.Where(c => Array.IndexOf(rank, c.Item1) < needed))
         {
-            var problem = await (await SendAsync(client, route.Method, url, route.Body)).ShouldBeProblemAsync(403);
+            var problem = await (await TeamScenario.SendAsync(client, route.Method, url, route.Body)).ShouldBeProblemAsync(403);
             problem["required_role"]!.GetValue<string>().Should().Be(route.Role, $"{role} on {method} {path}");
             problem["detail"]!.GetValue<string>().Should().Contain(route.Role);
         }
         if (route.Path.Contains("/members") && route.Method != "GET")
         {
             // Managing members needs a login: even an owner's token is refused.
-            var problem = await (await SendAsync(team.ViewerToken, route.Method, url, route.Body)).ShouldBeProblemAsync(403);
+            var problem = await (await TeamScenario.SendAsync(team.ViewerToken, route.Method, url, route.Body)).ShouldBeProblemAsync(403);
             problem["title"]!.GetValue<string>().Should().Be("Personal login required");
         }
         else if (needed > 0)
         {
             // The owner's own token, capped at viewer, is refused what a viewer is refused.
-            var problem = await (await SendAsync(team.ViewerToken, route.Method, url, route.Body)).ShouldBeProblemAsync(403);
+            var problem = await (await TeamScenario.SendAsync(team.ViewerToken, route.Method, url, route.Body)).ShouldBeProblemAsync(403);
             problem["required_role"]!.GetValue<string>().Should().Be(route.Role);
         }
         else
         {
-            await ShouldBeAllowedAsync(route, await SendAsync(team.ViewerToken, route.Method, url, route.Body), "viewer token");
+            await ShouldBeAllowedAsync(route, await TeamScenario.SendAsync(team.ViewerToken, route.Method, url, route.Body), "viewer token");
         }
 
-        await ShouldBeAllowedAsync(route, await SendAsync(callers[needed].Item2, route.Method, url, route.Body), callers[needed].Item1);
+        await ShouldBeAllowedAsync(route, await TeamScenario.SendAsync(callers[needed].Item2, route.Method, url, route.Body), callers[needed].Item1);
     }
 
     private static async Task ShouldBeAllowedAsync(Route route, HttpResponseMessage response, string caller)
@@ -121,10 +121,10 @@ public sealed class RoleMatrixTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Token_capped_to_one_project_gets_404_for_the_callers_other_projects()
     {
-        var team = await TeamAsync();
+        var team = await TeamScenario.CreateAsync(app);
         var other = (await team.Owner.CreateProjectAsync("Other"))["id"]!.GetValue<string>();
 
-        var capped = await TokenClientAsync(team.Owner, new { name = "ci", role = "owner", project_id = team.ProjectId });
+        var capped = await TeamScenario.TokenClientAsync(app, team.Owner, new { name = "ci", role = "owner", project_id = team.ProjectId });
 
         (await capped.GetAsync($"/api/projects/{other}")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
         (await capped.GetAsync($"/api/projects/{team.ProjectId}")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
@@ -135,7 +135,7 @@ public sealed class RoleMatrixTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task Server_key_is_shown_to_owners_only()
     {
-        var team = await TeamAsync();
+        var team = await TeamScenario.CreateAsync(app);
         var url = team.Expand("/api/projects/{p}/environments/production");
 
         var asOwner = await (await team.Owner.GetAsync(url)).ReadObjectAsync();
@@ -148,66 +148,4 @@ public sealed class RoleMatrixTests(AppFixture app) : IClassFixture<AppFixture>
         asViewer["sdk_key"]!.GetValue<string>().Should().Be(asOwner["sdk_key"]!.GetValue<string>());
     }
 
-    public sealed record Team(
-        HttpClient Owner, HttpClient Editor, HttpClient Viewer, HttpClient Stranger, HttpClient ViewerToken, string ProjectId,
-        Dictionary<string, string> Ids)
-    {
-        public string Expand(string path) => Ids.Aggregate(path, (p, id) => p.Replace(id.Key, id.Value));
-    }
-
-    // A fresh project with one of everything, an editor and a viewer.
-    public async Task<Team> TeamAsync()
-    {
-        var owner = await app.AuthenticatedClientAsync();
-        var editorEmail = Api.UniqueEmail();
-        var viewerEmail = Api.UniqueEmail();
-        var editor = await app.AuthenticatedClientAsync(editorEmail);
-        var viewer = await app.AuthenticatedClientAsync(viewerEmail);
-        var stranger = await app.AuthenticatedClientAsync();
-        var projectId = (await owner.CreateProjectAsync())["id"]!.GetValue<string>();
-        var p = $"/api/projects/{projectId}";
-        (await owner.PostJsonAsync($"{p}/members", new { email = editorEmail, role = "editor" })).EnsureSuccessStatusCode();
-        (await owner.PostJsonAsync($"{p}/members", new { email = viewerEmail, role = "viewer" })).EnsureSuccessStatusCode();
-        var members = await (await owner.GetAsync($"{p}/members")).ReadAsync<System.Text.Json.Nodes.JsonArray>();
-        var editorId = members.Single(m => m!["email"]!.GetValue<string>() == editorEmail)!["user_id"]!.GetValue<string>();
-
-        var flag = await Created(await owner.PostJsonAsync($"{p}/flags", new { name = "A", key = "a" }));
-        var rule = await Created(await owner.PostJsonAsync($"{p}/flags/{flag}/rules", new { rule_type = "email_domain", rule_value = "@example.com" }));
-        var segment = await Created(await owner.PostJsonAsync($"{p}/segments", new { key = "vip", name = "VIP" }));
-        var schedule = await Created(await owner.PostRawAsync($"{p}/environments/production/flags/{flag}/schedules",
-            $$$"""{"at":"{{{Later}}}","change":{"enabled":true}}"""));
-        var token = await TokenClientAsync(owner, new { name = "read-only", role = "viewer" });
-        return new Team(owner, editor, viewer, stranger, token, projectId, new()
-        {
-            ["{p}"] = projectId, ["{f}"] = flag, ["{r}"] = rule, ["{s}"] = segment, ["{c}"] = schedule, ["{u}"] = editorId,
-        });
-    }
-
-    private async Task<HttpClient> TokenClientAsync(HttpClient owner, object request)
-    {
-        var created = await owner.PostJsonAsync("/api/tokens", request);
-        var body = await created.Content.ReadAsStringAsync();
-        ((int)created.StatusCode).Should().Be(201, body);
-        var client = app.CreateClient();
-        client.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Bearer", (await created.ReadObjectAsync())["token"]!.GetValue<string>());
-        return client;
-    }
-
-    private static async Task<string> Created(HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        ((int)response.StatusCode).Should().Be(201, body);
-        return System.Text.Json.Nodes.JsonNode.Parse(body)!["id"]!.GetValue<string>();
-    }
-
-    public static Task<HttpResponseMessage> SendAsync(HttpClient client, string method, string url, string? body)
-    {
-        var request = new HttpRequestMessage(new HttpMethod(method), url);
-        if (body is not null)
-        {
-            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        }
-        return client.SendAsync(request);
-    }
 }
