@@ -17,6 +17,7 @@ using FlagService.Infrastructure;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Database;
 using FlagService.Infrastructure.Http;
+using FlagService.Infrastructure.Mail;
 using FlagService.Infrastructure.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -24,6 +25,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddLegacyEnvironmentVariables();
 builder.AddDatabase();
 builder.AddJwtAuthentication();
+builder.AddMail();
 builder.AddHttpConventions();
 builder.AddRateLimits();
 builder.AddApiDocumentation();

@@ -85,3 +85,27 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
+-- Password reset. A reset revokes every JWT issued before it: the service keeps each user's
+-- tokens_valid_after in memory and hears changes through this channel (no query per request).
+ALTER TABLE users ADD COLUMN tokens_valid_after timestamptz;
+
+CREATE FUNCTION users_sessions_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('flagservice_sessions', NEW.id::text);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER users_sessions_notify AFTER UPDATE OF tokens_valid_after ON users
+    FOR EACH ROW WHEN (NEW.tokens_valid_after IS DISTINCT FROM OLD.tokens_valid_after)
+    EXECUTE FUNCTION users_sessions_changed();
+
+-- Single-use reset tokens, by SHA-256 of the secret (256 random bits: a fast hash is enough).
+CREATE TABLE password_resets (
+    token_hash bytea       PRIMARY KEY,
+    user_id    uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    used_at    timestamptz
+);
+CREATE INDEX password_resets_user_idx ON password_resets (user_id);
