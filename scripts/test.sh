@@ -10,7 +10,22 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 pg_port=${FLAGSERVICE_TEST_PG_PORT:-55433}
 postgres_start test "$pg_port"
-trap 'postgres_stop test' EXIT
+
+# A real SMTP server for the password-reset tests: every message it receives lands in a folder
+# that the tests read (tests/smtp-sink.py, on aiosmtpd).
+# (Debian's package installs for the system interpreter, which may not be the first python3 on PATH.)
+smtp_python=python3
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null \
+    || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null
+  smtp_python=/usr/bin/python3
+fi
+export FLAGSERVICE_TEST_SMTP_PORT=${FLAGSERVICE_TEST_SMTP_PORT:-$((pg_port + 1))}
+export FLAGSERVICE_TEST_MAIL_DIR
+FLAGSERVICE_TEST_MAIL_DIR=$(mktemp -d)
+"$smtp_python" tests/smtp-sink.py "$FLAGSERVICE_TEST_SMTP_PORT" "$FLAGSERVICE_TEST_MAIL_DIR" >/dev/null &
+smtp_pid=$!
+trap 'kill "$smtp_pid" 2>/dev/null || true; rm -rf "$FLAGSERVICE_TEST_MAIL_DIR"; postgres_stop test' EXIT
 if [ -z "${FLAGSERVICE_TEST_POSTGRES:-}" ] && ! { command -v docker >/dev/null && docker info >/dev/null 2>&1; }; then
   export FLAGSERVICE_TEST_POSTGRES
   FLAGSERVICE_TEST_POSTGRES=$(postgres_connection_string "$pg_port" postgres)

@@ -1,5 +1,6 @@
 using FlagService.Features.Analytics.Evaluations;
 using FlagService.Features.Analytics.Stats;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Analytics;
@@ -11,8 +12,8 @@ public static class AnalyticsEndpoints
         var analytics = app.MapGroup("/api/projects/{projectId}/flags/{flagId}").WithTags("Analytics")
             .RequireAuthorization()
             .RequireCors(CorsSettings.ManagementPolicy);
-        analytics.MapGetFlagStats();
-        analytics.MapGetUserEvaluation();
+        analytics.MapGetFlagStats().RequireProjectRole(ProjectRoles.Viewer);
+        analytics.MapGetUserEvaluation().RequireProjectRole(ProjectRoles.Viewer);
         return app;
     }
 }

@@ -1,6 +1,8 @@
+using FlagService.Features.Auth.ForgotPassword;
 using FlagService.Features.Auth.Login;
 using FlagService.Features.Auth.Me;
 using FlagService.Features.Auth.Register;
+using FlagService.Features.Auth.ResetPassword;
 using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Auth;
@@ -15,6 +17,8 @@ public static class AuthEndpoints
             .RequireCors(CorsSettings.ManagementPolicy);
         auth.MapRegister();
         auth.MapLogin();
+        auth.MapForgotPassword();
+        auth.MapResetPassword();
 
         app.MapGroup("/api").WithTags("Auth").RequireAuthorization().RequireCors(CorsSettings.ManagementPolicy)
             .MapMe();

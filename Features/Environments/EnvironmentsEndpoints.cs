@@ -5,13 +5,19 @@ using FlagService.Features.Environments.Get;
 using FlagService.Features.Environments.List;
 using FlagService.Features.Environments.RegenerateKeys;
 using FlagService.Features.Environments.Update;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Environments;
 
 public sealed record EnvironmentResponse(
-    Guid Id, Guid ProjectId, string Key, string Name, string? Description, string SdkKey, string ServerKey,
-    bool IsDefault, DateTime CreatedAt, DateTime UpdatedAt);
+    Guid Id, Guid ProjectId, string Key, string Name, string? Description, string SdkKey, string? ServerKey,
+    bool IsDefault, DateTime CreatedAt, DateTime UpdatedAt)
+{
+    // The server key is a backend secret: only owners see it. Editors and viewers still see the
+    // sdk key, which browsers carry anyway and applications need to be configured.
+    public EnvironmentResponse For(string? role) => role == ProjectRoles.Owner ? this : this with { ServerKey = null };
+}
 
 public static class EnvironmentsEndpoints
 {
@@ -30,13 +36,14 @@ public static class EnvironmentsEndpoints
         var environments = app.MapGroup("/api/projects/{projectId}/environments").WithTags("Environments")
             .RequireAuthorization()
             .RequireCors(CorsSettings.ManagementPolicy);
-        environments.MapCreateEnvironment();
-        environments.MapListEnvironments();
-        environments.MapGetEnvironment();
-        environments.MapUpdateEnvironment();
-        environments.MapDeleteEnvironment();
-        environments.MapRegenerateKeys();
-        environments.MapCopyFrom();
+        environments.MapCreateEnvironment().RequireProjectRole(ProjectRoles.Owner);
+        environments.MapListEnvironments().RequireProjectRole(ProjectRoles.Viewer);
+        environments.MapGetEnvironment().RequireProjectRole(ProjectRoles.Viewer);
+        environments.MapUpdateEnvironment().RequireProjectRole(ProjectRoles.Owner);
+        environments.MapDeleteEnvironment().RequireProjectRole(ProjectRoles.Owner);
+        environments.MapRegenerateKeys().RequireProjectRole(ProjectRoles.Owner);
+        // Copying flag state between environments is an editor's promotion, not a change of environments.
+        environments.MapCopyFrom().RequireProjectRole(ProjectRoles.Editor);
         return app;
     }
 }

@@ -7,6 +7,7 @@ using FlagService.Features.Flags.Get;
 using FlagService.Features.Flags.List;
 using FlagService.Features.Flags.Toggle;
 using FlagService.Features.Flags.Update;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Flags;
@@ -97,11 +98,11 @@ public static class FlagsEndpoints
     private static void Map(RouteGroupBuilder flags, string suffix)
     {
         flags.WithTags("Flags").RequireAuthorization().RequireCors(CorsSettings.ManagementPolicy);
-        flags.MapCreateFlag().WithName(nameof(CreateFlag) + suffix);
-        flags.MapListFlags().WithName(nameof(ListFlags) + suffix);
-        flags.MapGetFlag().WithName(nameof(GetFlag) + suffix);
-        flags.MapUpdateFlag().WithName(nameof(UpdateFlag) + suffix);
-        flags.MapDeleteFlag().WithName(nameof(DeleteFlag) + suffix);
-        flags.MapToggleFlag().WithName(nameof(ToggleFlag) + suffix);
+        flags.MapCreateFlag().WithName(nameof(CreateFlag) + suffix).RequireProjectRole(ProjectRoles.Editor);
+        flags.MapListFlags().WithName(nameof(ListFlags) + suffix).RequireProjectRole(ProjectRoles.Viewer);
+        flags.MapGetFlag().WithName(nameof(GetFlag) + suffix).RequireProjectRole(ProjectRoles.Viewer);
+        flags.MapUpdateFlag().WithName(nameof(UpdateFlag) + suffix).RequireProjectRole(ProjectRoles.Editor);
+        flags.MapDeleteFlag().WithName(nameof(DeleteFlag) + suffix).RequireProjectRole(ProjectRoles.Editor);
+        flags.MapToggleFlag().WithName(nameof(ToggleFlag) + suffix).RequireProjectRole(ProjectRoles.Editor);
     }
 }

@@ -9,16 +9,18 @@ using FlagService.Infrastructure.Http;
 namespace FlagService.Features.Projects;
 
 public sealed record ProjectResponse(
-    Guid Id, string Name, string? Description, string SdkKey, DateTime CreatedAt, DateTime UpdatedAt);
+    Guid Id, string Name, string? Description, string SdkKey, DateTime CreatedAt, DateTime UpdatedAt, string Role);
 
 public static class ProjectsEndpoints
 {
-    // The projects the caller may see (user_projects, from Migrations/0005, is the one place that
-    // says who may touch a project), with the v1 sdk_key: the default environment's.
+    // The projects the caller is a member of (user_projects, from Migrations/0005 and 0010, is the
+    // one place that says who may touch a project), with the v1 sdk_key (the default environment's)
+    // and the caller's role. A token capped to one project sees only that one.
     public const string Select = """
-        SELECT p.id, p.name, p.description, e.sdk_key, p.created_at, p.updated_at
+        SELECT p.id, p.name, p.description, e.sdk_key, p.created_at, p.updated_at, m.role
           FROM projects p
           JOIN user_projects(@UserId) m ON m.project_id = p.id
+                                       AND (CAST(@ProjectCap AS uuid) IS NULL OR m.project_id = @ProjectCap)
           JOIN environments e ON e.project_id = p.id AND e.is_default
         """;
 
@@ -29,10 +31,10 @@ public static class ProjectsEndpoints
             .RequireCors(CorsSettings.ManagementPolicy);
         projects.MapCreateProject();
         projects.MapListProjects();
-        projects.MapGetProject();
-        projects.MapUpdateProject();
-        projects.MapDeleteProject();
-        projects.MapRegenerateKey();
+        projects.MapGetProject().RequireProjectRole(ProjectRoles.Viewer);
+        projects.MapUpdateProject().RequireProjectRole(ProjectRoles.Owner);
+        projects.MapDeleteProject().RequireProjectRole(ProjectRoles.Owner);
+        projects.MapRegenerateKey().RequireProjectRole(ProjectRoles.Owner);
         return app;
     }
 }

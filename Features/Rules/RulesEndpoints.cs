@@ -7,6 +7,7 @@ using FlagService.Features.Rules.Delete;
 using FlagService.Features.Rules.Get;
 using FlagService.Features.Rules.List;
 using FlagService.Features.Rules.Update;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Rules;
@@ -81,10 +82,10 @@ public static class RulesEndpoints
     private static void Map(RouteGroupBuilder rules, string suffix)
     {
         rules.WithTags("Targeting rules").RequireAuthorization().RequireCors(CorsSettings.ManagementPolicy);
-        rules.MapCreateRule().WithName(nameof(CreateRule) + suffix);
-        rules.MapListRules().WithName(nameof(ListRules) + suffix);
-        rules.MapGetRule().WithName(nameof(GetRule) + suffix);
-        rules.MapUpdateRule().WithName(nameof(UpdateRule) + suffix);
-        rules.MapDeleteRule().WithName(nameof(DeleteRule) + suffix);
+        rules.MapCreateRule().WithName(nameof(CreateRule) + suffix).RequireProjectRole(ProjectRoles.Editor);
+        rules.MapListRules().WithName(nameof(ListRules) + suffix).RequireProjectRole(ProjectRoles.Viewer);
+        rules.MapGetRule().WithName(nameof(GetRule) + suffix).RequireProjectRole(ProjectRoles.Viewer);
+        rules.MapUpdateRule().WithName(nameof(UpdateRule) + suffix).RequireProjectRole(ProjectRoles.Editor);
+        rules.MapDeleteRule().WithName(nameof(DeleteRule) + suffix).RequireProjectRole(ProjectRoles.Editor);
     }
 }

@@ -1,4 +1,5 @@
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Http;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,8 @@ public sealed partial class ScheduleRunner(
     : BackgroundService
 {
     private sealed record Due(
-        Guid Id, Guid FlagId, Guid EnvironmentId, Guid ProjectId, bool? Enabled, int? RolloutPercentage, string? OffVariant, string? Serve);
+        Guid Id, Guid FlagId, Guid EnvironmentId, Guid ProjectId, bool? Enabled, int? RolloutPercentage, string? OffVariant, string? Serve,
+        Guid? CreatedBy);
 
     private sealed record Flag(string ValueType, string VariantList)
     {
@@ -30,7 +32,8 @@ public sealed partial class ScheduleRunner(
     // skipping leaves the schedule to the next poll. The flag's share lock keeps its variants as
     // they are until this transaction ends (UpdateFlag locks the flag before replacing them).
     private const string ClaimSql = """
-        SELECT c.id, c.flag_id, c.environment_id, s.project_id, c.enabled, c.rollout_percentage, c.off_variant, c.serve::text AS serve
+        SELECT c.id, c.flag_id, c.environment_id, s.project_id, c.enabled, c.rollout_percentage, c.off_variant, c.serve::text AS serve,
+               c.created_by
           FROM flag_schedules c
           JOIN flag_environments s ON s.environment_id = c.environment_id AND s.flag_id = c.flag_id
           JOIN feature_flags f ON f.id = c.flag_id
@@ -122,6 +125,7 @@ public sealed partial class ScheduleRunner(
 
         // A change the database refuses (a constraint added later, a value edited by hand) fails this
         // schedule alone: left pending, it would be first in line at every poll and hold up the rest.
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Flag, due.ProjectId, due.FlagId, due.EnvironmentId, ct);
         await transaction.SaveAsync("apply", ct);
         try
         {
@@ -129,6 +133,9 @@ public sealed partial class ScheduleRunner(
             {
                 due.Id, due.FlagId, due.EnvironmentId, due.Enabled, RolloutPercentage = state.Rollout, state.OffVariant, Serve = state.ServeJson,
             }, transaction, cancellationToken: ct));
+            // The flag's change, by the schedule on behalf of the user who created it.
+            await AuditTrail.RecordAsync(connection, transaction, AuditActor.Schedule(due.Id, due.CreatedBy), due.ProjectId, "flag.schedule_applied",
+                AuditResources.Flag, due.FlagId, ct, before, due.EnvironmentId);
         }
         catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal))
         {

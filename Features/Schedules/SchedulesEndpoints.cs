@@ -6,6 +6,7 @@ using FlagService.Features.Schedules.Cancel;
 using FlagService.Features.Schedules.Create;
 using FlagService.Features.Schedules.Get;
 using FlagService.Features.Schedules.List;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Schedules;
@@ -86,10 +87,10 @@ public static class SchedulesEndpoints
         var schedules = app.MapGroup("/api/projects/{projectId}/environments/{env}/flags/{flagId}/schedules").WithTags("Schedules")
             .RequireAuthorization()
             .RequireCors(CorsSettings.ManagementPolicy);
-        schedules.MapCreateSchedule().WithName(nameof(CreateSchedule));
-        schedules.MapListSchedules().WithName(nameof(ListSchedules));
-        schedules.MapGetSchedule().WithName(nameof(GetSchedule));
-        schedules.MapCancelSchedule().WithName(nameof(CancelSchedule));
+        schedules.MapCreateSchedule().WithName(nameof(CreateSchedule)).RequireProjectRole(ProjectRoles.Editor);
+        schedules.MapListSchedules().WithName(nameof(ListSchedules)).RequireProjectRole(ProjectRoles.Viewer);
+        schedules.MapGetSchedule().WithName(nameof(GetSchedule)).RequireProjectRole(ProjectRoles.Viewer);
+        schedules.MapCancelSchedule().WithName(nameof(CancelSchedule)).RequireProjectRole(ProjectRoles.Editor);
         return app;
     }
 }

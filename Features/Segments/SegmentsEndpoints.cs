@@ -6,6 +6,7 @@ using FlagService.Features.Segments.Get;
 using FlagService.Features.Segments.List;
 using FlagService.Features.Segments.Members;
 using FlagService.Features.Segments.Update;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 
 namespace FlagService.Features.Segments;
@@ -57,12 +58,12 @@ public static class SegmentsEndpoints
             .RequireAuthorization()
             .RequireCors(CorsSettings.ManagementPolicy)
             .WithMetadata(new BodyLimit(BodyLimit));
-        segments.MapCreateSegment();
-        segments.MapListSegments();
-        segments.MapGetSegment();
-        segments.MapUpdateSegment();
-        segments.MapDeleteSegment();
-        segments.MapChangeMembers();
+        segments.MapCreateSegment().RequireProjectRole(ProjectRoles.Editor);
+        segments.MapListSegments().RequireProjectRole(ProjectRoles.Viewer);
+        segments.MapGetSegment().RequireProjectRole(ProjectRoles.Viewer);
+        segments.MapUpdateSegment().RequireProjectRole(ProjectRoles.Editor);
+        segments.MapDeleteSegment().RequireProjectRole(ProjectRoles.Editor);
+        segments.MapChangeMembers().RequireProjectRole(ProjectRoles.Editor);
         return app;
     }
 }

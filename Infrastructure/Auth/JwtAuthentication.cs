@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -9,6 +10,8 @@ namespace FlagService.Infrastructure.Auth;
 
 public static class JwtAuthentication
 {
+    private const string Bearer = "BearerOrApiToken";
+
     public static WebApplicationBuilder AddJwtAuthentication(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptionsWithValidateOnStart<JwtOptions>()
@@ -22,12 +25,36 @@ public static class JwtAuthentication
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<PasswordHasher>();
 
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // One default scheme that forwards by the header's shape: API tokens start with fst_, and
+        // anything else is treated as a JWT.
+        builder.Services.AddSingleton<SessionValidity>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionValidity>());
+        builder.Services.AddSingleton<ApiTokenCache>();
+        builder.Services.AddHostedService<ApiTokenUsageFlusher>();
+        builder.Services.AddAuthentication(Bearer)
+            .AddPolicyScheme(Bearer, Bearer, o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString().StartsWith("Bearer " + ApiTokenHandler.Prefix, StringComparison.Ordinal)
+                    ? ApiTokenHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, null);
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtOptions>>((bearer, jwt) =>
             {
                 bearer.MapInboundClaims = false;
                 bearer.TokenValidationParameters = TokenIssuer.ValidationParameters(jwt.Value);
+                // A password reset revokes the JWTs issued before it; checked in memory.
+                bearer.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = context =>
+                    {
+                        var sessions = context.HttpContext.RequestServices.GetRequiredService<SessionValidity>();
+                        if (context.Principal is { } principal && sessions.IsRevoked(principal.UserId(), TokenIssuer.IssuedAt(principal)))
+                        {
+                            context.Fail("The token was issued before the password was reset.");
+                        }
+                        return Task.CompletedTask;
+                    },
+                };
             });
         builder.Services.AddAuthorization();
         return builder;
@@ -68,11 +95,23 @@ public sealed class TokenIssuer(IOptions<JwtOptions> options, TimeProvider time)
             IssuedAt = now,
             NotBefore = now,
             Expires = expires,
-            Claims = new Dictionary<string, object> { [JwtRegisteredClaimNames.Sub] = userId.ToString() },
+            // iat has whole seconds; a reset and a new login may share one, so the milliseconds too.
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = userId.ToString(),
+                [SessionValidity.IssuedAtMsClaim] = new DateTimeOffset(now).ToUnixTimeMilliseconds(),
+            },
             SigningCredentials = new SigningCredentials(Key(_jwt), SecurityAlgorithms.HmacSha256),
         });
         return (token, expires);
     }
+
+    public static DateTime IssuedAt(ClaimsPrincipal principal) =>
+        long.TryParse(principal.FindFirstValue(SessionValidity.IssuedAtMsClaim), out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime
+            : long.TryParse(principal.FindFirstValue(JwtRegisteredClaimNames.Iat), out var seconds)
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
+                : DateTime.MinValue;
 
     // Only HS256 with our key is accepted: this rejects "alg: none" and algorithm-confusion tokens.
     public static TokenValidationParameters ValidationParameters(JwtOptions jwt) => new()

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace FlagService.Infrastructure.Http;
 
 // Turns the framework's binding failures into problem details that name the field and the rule.
-internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
+internal sealed partial class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
@@ -51,6 +51,12 @@ internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExce
     {
         if (bad.InnerException is JsonException json)
         {
+            if (DuplicateProperty().Match(json.Message) is { Success: true } duplicate)
+            {
+                var name = JsonField(json.Path) is { } at && !at.EndsWith(duplicate.Groups[1].Value, StringComparison.Ordinal)
+                    ? $"{at}.{duplicate.Groups[1].Value}" : JsonField(json.Path) ?? duplicate.Groups[1].Value;
+                return Validation($"The property '{name}' appears more than once in the request body.", name, "must appear only once");
+            }
             var field = JsonField(json.Path);
             // A syntax error comes wrapped around the reader's own JsonException; a type mismatch does not.
             if (json.InnerException is JsonException syntax)
@@ -73,6 +79,10 @@ internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExce
 
         return new ProblemDetails { Title = "Bad request", Detail = bad.Message };
     }
+
+    // System.Text.Json's wording when AllowDuplicateProperties is off; the name is the JSON one.
+    [System.Text.RegularExpressions.GeneratedRegex("^Duplicate property '([^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex DuplicateProperty();
 
     private static HttpValidationProblemDetails Validation(string detail, string field, string rule) =>
         new(new Dictionary<string, string[]> { [field] = [rule] })

@@ -63,6 +63,8 @@ public static class HttpConventions
         // "50" is not an integer: wrong types are a 400, not silently coerced.
         options.NumberHandling = JsonNumberHandling.Strict;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        // {"name": "a", "name": "b"} would silently keep the last value: a 400 instead.
+        options.AllowDuplicateProperties = false;
         return options;
     }
 

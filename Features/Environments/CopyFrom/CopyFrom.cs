@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
 using FlagService.Infrastructure.Auth;
@@ -104,6 +105,9 @@ public static class CopyFrom
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["flag_keys"] = [$"copying these flags' prerequisites {problem}"] });
         }
+        // One entry for the promotion, on the target environment; `resource_key` names the source.
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "environment.copied_from", AuditResources.Environment,
+            scope.TargetId, ct, environmentId: scope.TargetId, resourceKey: source);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Ok(new CopyFromResponse(chosen.Select(f => f.Key).ToArray()));

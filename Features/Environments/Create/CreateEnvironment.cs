@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure.Auth;
@@ -92,6 +93,8 @@ public static class CreateEnvironment
             await connection.ExecuteAsync(new CommandDefinition(EnvironmentScope.CopyRules, copy, transaction, cancellationToken: ct));
             await connection.ExecuteAsync(new CommandDefinition(EnvironmentScope.CopyPrerequisites, copy, transaction, cancellationToken: ct));
         }
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "environment.created", AuditResources.Environment,
+            environment.Id, ct, environmentId: environment.Id);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Created($"/api/projects/{projectId}/environments/{environment.Key}", environment);

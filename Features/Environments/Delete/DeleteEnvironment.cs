@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -30,7 +31,10 @@ public static class DeleteEnvironment
         var scope = new { ProjectId = projectId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var isDefault = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(EnvironmentScope.LockProjectExclusive, scope, transaction, cancellationToken: ct)) is null
+        var locked = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(EnvironmentScope.LockProjectExclusive, scope, transaction, cancellationToken: ct)) is not null;
+        var id = locked ? await AuditTrail.EnvironmentIdAsync(connection, transaction, projectId.Value, env, ct) : null;
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Environment, projectId.Value, id, null, ct);
+        var isDefault = !locked
             ? null
             : await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(Sql, scope, transaction, cancellationToken: ct));
         if (isDefault is null)
@@ -42,6 +46,8 @@ public static class DeleteEnvironment
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Default environment",
                 detail: "The default environment cannot be deleted: make another environment the default first.");
         }
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "environment.deleted", AuditResources.Environment,
+            id, ct, before, environment: before is null ? null : System.Text.Json.JsonDocument.Parse(before).RootElement.GetProperty("key").GetString());
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.NoContent();

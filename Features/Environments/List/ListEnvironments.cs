@@ -5,6 +5,8 @@ using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
+using FlagService.Features.Projects;
+
 namespace FlagService.Features.Environments.List;
 
 public static class ListEnvironments
@@ -16,11 +18,11 @@ public static class ListEnvironments
 
     // A project always has an environment, so an empty answer means the project is not the caller's.
     internal static async Task<Results<Ok<EnvironmentResponse[]>, NotFound>> HandleAsync(
-        PathId projectId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, ClaimsPrincipal user, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var environments = (await connection.QueryAsync<EnvironmentResponse>(new CommandDefinition(Sql,
             new { ProjectId = projectId.Value, UserId = user.UserId() }, cancellationToken: ct))).ToArray();
-        return environments.Length == 0 ? TypedResults.NotFound() : TypedResults.Ok(environments);
+        return environments.Length == 0 ? TypedResults.NotFound() : TypedResults.Ok(environments.Select(e => e.For(http.ProjectRole())).ToArray());
     }
 }

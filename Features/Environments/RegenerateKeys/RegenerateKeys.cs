@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -24,15 +25,20 @@ public static class RegenerateKeys
         PathId projectId, EnvironmentRef env, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         var environment = await connection.QuerySingleOrDefaultAsync<EnvironmentResponse>(new CommandDefinition(Sql, new
         {
             ProjectId = projectId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
             SdkKey = EnvironmentKeys.NewSdkKey(), ServerKey = EnvironmentKeys.NewServerKey(),
-        }, cancellationToken: ct));
+        }, transaction, cancellationToken: ct));
         if (environment is null)
         {
             return TypedResults.NotFound();
         }
+        // That the keys changed is recorded, never the keys.
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "environment.keys_regenerated", AuditResources.Environment,
+            environment.Id, ct, environmentId: environment.Id);
+        await transaction.CommitAsync(ct);
         // The old keys stop at once here; other instances drop them when the trigger's NOTIFY arrives.
         changes.Publish(projectId.Value);
         return TypedResults.Ok(environment);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
 using FlagService.Infrastructure.Auth;
@@ -63,10 +64,13 @@ public static class UpdateEnvironment
             return TypedResults.NotFound();
         }
 
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Environment, projectId.Value, id, null, ct);
         var environment = await connection.QuerySingleAsync<EnvironmentResponse>(new CommandDefinition(Sql, new
         {
             scope.ProjectId, Id = id, Name = name, Description = description, MakeDefault = request.IsDefault == true,
         }, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "environment.updated", AuditResources.Environment,
+            environment.Id, ct, before, environmentId: environment.Id);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Ok(environment);

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
@@ -101,6 +102,8 @@ public static class CreateFlag
             var flag = await connection.QuerySingleAsync<FlagRow>(new CommandDefinition(
                 $"{FlagsEndpoints.Select} AND f.id = @FlagId", new { scope.ProjectId, scope.UserId, scope.EnvId, scope.EnvKey, FlagId = flagId },
                 transaction, cancellationToken: ct));
+            await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "flag.created", AuditResources.Flag, flag.Id, ct,
+                environmentId: inserted.EnvironmentId);
             await transaction.CommitAsync(ct);
             changes.Publish(projectId.Value);
             return TypedResults.Created($"{http.Path.Value!.TrimEnd('/')}/{flag.Id}", flag.ToResponse());

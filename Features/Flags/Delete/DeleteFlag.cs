@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
@@ -48,16 +49,23 @@ public static class DeleteFlag
     {
         var args = new { ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key };
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         try
         {
-            var deleted = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Sql, args, cancellationToken: ct));
+            var environmentId = await AuditTrail.EnvironmentIdAsync(connection, transaction, projectId.Value, env, ct);
+            var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Flag, projectId.Value, flagId.Value, environmentId, ct);
+            var deleted = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Sql, args, transaction, cancellationToken: ct));
             if (deleted == 0)
             {
                 return TypedResults.NotFound();
             }
+            await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "flag.deleted", AuditResources.Flag, flagId.Value, ct,
+                before, environmentId);
+            await transaction.CommitAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {
+            await transaction.RollbackAsync(ct); // the failed statement aborted it; the query below needs a live one
             var dependents = (await connection.QueryAsync<Dependent>(new CommandDefinition(DependentsSql, args, cancellationToken: ct))).ToArray();
             var places = dependents.Select(d => $"flag '{d.Flag}' in '{d.Environment}'").ToArray();
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Flag is a prerequisite",

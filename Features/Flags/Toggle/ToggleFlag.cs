@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
@@ -30,14 +31,20 @@ public static class ToggleFlag
         CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var environmentId = await AuditTrail.EnvironmentIdAsync(connection, transaction, projectId.Value, env, ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Flag, projectId.Value, flagId.Value, environmentId, ct);
         var flag = await connection.QuerySingleOrDefaultAsync<FlagRow>(new CommandDefinition(Sql, new
         {
             ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
-        }, cancellationToken: ct));
+        }, transaction, cancellationToken: ct));
         if (flag is null)
         {
             return TypedResults.NotFound();
         }
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "flag.toggled", AuditResources.Flag, flag.Id, ct,
+            before, environmentId);
+        await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Ok(flag.ToResponse());
     }

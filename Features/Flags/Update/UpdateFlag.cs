@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
@@ -127,6 +128,7 @@ public static class UpdateFlag
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Flag, scope.ProjectId, scope.FlagId, current.EnvironmentId, ct);
         await connection.ExecuteAsync(new CommandDefinition(WriteSql, new
         {
             scope.FlagId, current.EnvironmentId, Name = name, Description = description, VariantsChanged = variants is not null,
@@ -156,6 +158,8 @@ public static class UpdateFlag
 
         var flag = await connection.QuerySingleAsync<FlagRow>(new CommandDefinition(
             $"{FlagsEndpoints.Select} AND f.id = @FlagId", scope, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "flag.updated", AuditResources.Flag, scope.FlagId, ct,
+            before, current.EnvironmentId);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Ok(flag.ToResponse());

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Environments;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -15,11 +16,14 @@ public static class CreateProject
     public static RouteHandlerBuilder MapCreateProject(this IEndpointRouteBuilder projects) =>
         projects.MapPost("/", HandleAsync).WithName(nameof(CreateProject));
 
-    // One statement, so one transaction: a project never exists without its two environments.
+    // One statement, so one transaction: a project never exists without its two environments and its
+    // first owner, the creator.
     private const string Sql = """
         WITH project AS (
             INSERT INTO projects (name, description, created_by) VALUES (@Name, @Description, @UserId)
             RETURNING id, name, description, created_at, updated_at),
+        owner AS (
+            INSERT INTO project_members (project_id, user_id, role) SELECT id, @UserId, 'owner' FROM project),
         production AS (
             INSERT INTO environments (project_id, key, name, sdk_key, server_key, is_default)
             SELECT id, 'production', 'Production', @ProductionSdkKey, @ProductionServerKey, true FROM project
@@ -27,7 +31,8 @@ public static class CreateProject
         staging AS (
             INSERT INTO environments (project_id, key, name, sdk_key, server_key, is_default)
             SELECT id, 'staging', 'Staging', @StagingSdkKey, @StagingServerKey, false FROM project)
-        SELECT project.id, project.name, project.description, production.sdk_key, project.created_at, project.updated_at
+        SELECT project.id, project.name, project.description, production.sdk_key, project.created_at, project.updated_at,
+               'owner' AS role
           FROM project, production
         """;
 
@@ -42,12 +47,15 @@ public static class CreateProject
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         var project = await connection.QuerySingleAsync<ProjectResponse>(new CommandDefinition(Sql, new
         {
             Name = name, Description = description, UserId = user.UserId(),
             ProductionSdkKey = EnvironmentKeys.NewSdkKey(), ProductionServerKey = EnvironmentKeys.NewServerKey(),
             StagingSdkKey = EnvironmentKeys.NewSdkKey(), StagingServerKey = EnvironmentKeys.NewServerKey(),
-        }, cancellationToken: ct));
+        }, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, user, project.Id, "project.created", AuditResources.Project, project.Id, ct);
+        await transaction.CommitAsync(ct);
         return TypedResults.Created($"/api/projects/{project.Id}", project);
     }
 }

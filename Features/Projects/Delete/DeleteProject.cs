@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -23,12 +24,17 @@ public static class DeleteProject
         PathId projectId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Project, projectId.Value, projectId.Value, null, ct);
         var deleted = await connection.ExecuteAsync(
-            new CommandDefinition(Sql, new { ProjectId = projectId.Value, UserId = user.UserId() }, cancellationToken: ct));
+            new CommandDefinition(Sql, new { ProjectId = projectId.Value, UserId = user.UserId() }, transaction, cancellationToken: ct));
         if (deleted == 0)
         {
             return TypedResults.NotFound();
         }
+        // The entry outlives the project (audit_log has no foreign key to it).
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "project.deleted", AuditResources.Project, projectId.Value, ct, before);
+        await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.NoContent();
     }

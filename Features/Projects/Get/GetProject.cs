@@ -19,7 +19,7 @@ public static class GetProject
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(
-            new CommandDefinition(Sql, new { ProjectId = projectId.Value, UserId = user.UserId() }, cancellationToken: ct));
+            new CommandDefinition(Sql, new { ProjectId = projectId.Value, UserId = user.UserId(), ProjectCap = user.TokenProject() }, cancellationToken: ct));
         return project is null ? TypedResults.NotFound() : TypedResults.Ok(project);
     }
 }

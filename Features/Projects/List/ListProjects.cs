@@ -17,7 +17,7 @@ public static class ListProjects
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var projects = await connection.QueryAsync<ProjectResponse>(
-            new CommandDefinition(Sql, new { UserId = user.UserId() }, cancellationToken: ct));
+            new CommandDefinition(Sql, new { UserId = user.UserId(), ProjectCap = user.TokenProject() }, cancellationToken: ct));
         return TypedResults.Ok(projects.ToArray());
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
@@ -27,12 +28,17 @@ public static class RegenerateKey
         PathId projectId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(new CommandDefinition(Sql,
-            new { ProjectId = projectId.Value, UserId = user.UserId(), SdkKey = EnvironmentKeys.NewSdkKey() }, cancellationToken: ct));
+            new { ProjectId = projectId.Value, UserId = user.UserId(), ProjectCap = user.TokenProject(), SdkKey = EnvironmentKeys.NewSdkKey() },
+            transaction, cancellationToken: ct));
         if (project is null)
         {
             return TypedResults.NotFound();
         }
+        // The keys themselves are secrets: the entry says that they changed, not what they are.
+        await AuditTrail.RecordAsync(connection, transaction, user, project.Id, "project.key_regenerated", AuditResources.Project, project.Id, ct);
+        await transaction.CommitAsync(ct);
         // The old key must stop working at once: snapshots are found by key.
         changes.Publish(projectId.Value);
         return TypedResults.Ok(project);

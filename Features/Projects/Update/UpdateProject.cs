@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -40,9 +41,17 @@ public static class UpdateProject
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Project, projectId.Value, projectId.Value, null, ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(new CommandDefinition(Sql,
-            new { ProjectId = projectId.Value, UserId = user.UserId(), Name = name, Description = description },
-            cancellationToken: ct));
-        return project is null ? TypedResults.NotFound() : TypedResults.Ok(project);
+            new { ProjectId = projectId.Value, UserId = user.UserId(), ProjectCap = user.TokenProject(), Name = name, Description = description },
+            transaction, cancellationToken: ct));
+        if (project is null)
+        {
+            return TypedResults.NotFound();
+        }
+        await AuditTrail.RecordAsync(connection, transaction, user, project.Id, "project.updated", AuditResources.Project, project.Id, ct, before);
+        await transaction.CommitAsync(ct);
+        return TypedResults.Ok(project);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
 using FlagService.Infrastructure.Auth;
@@ -73,6 +74,8 @@ public static class CreateRule
             Priority = request.Priority ?? 0,
             Serve = serve,
         }, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "rule.created", AuditResources.Rule, rule.Id, ct,
+            environmentId: target.EnvironmentId);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Created($"{http.Path.Value!.TrimEnd('/')}/{rule.Id}", rule.ToResponse());

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
 using FlagService.Infrastructure.Auth;
@@ -79,12 +80,15 @@ public static class UpdateRule
             return TypedResults.ValidationProblem(RulesEndpoints.UnknownSegment(value!));
         }
 
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Rule, scope.ProjectId, scope.RuleId, null, ct);
         var rule = await connection.QuerySingleAsync<RuleRow>(new CommandDefinition(Sql, new
         {
             scope.ProjectId, scope.FlagId, scope.RuleId, scope.UserId, scope.EnvId, scope.EnvKey,
             RuleType = type, RuleValue = value, Conditions = conditions,
             request.Enabled, request.Priority, RolloutPercentage = rollout, Serve = serve,
         }, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "rule.updated", AuditResources.Rule, rule.Id, ct,
+            before, environment: rule.Environment);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Ok(rule.ToResponse());

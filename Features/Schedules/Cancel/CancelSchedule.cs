@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Environments;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -38,11 +39,20 @@ public static class CancelSchedule
         CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Schedule, projectId.Value, scheduleId.Value, null, ct);
         var status = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new
         {
             ProjectId = projectId.Value, FlagId = flagId.Value, ScheduleId = scheduleId.Value, UserId = user.UserId(),
             EnvId = env.Id, EnvKey = env.Key,
-        }, cancellationToken: ct));
+        }, transaction, cancellationToken: ct));
+        if (status == ScheduleStatus.Pending)
+        {
+            var environmentId = await AuditTrail.EnvironmentIdAsync(connection, transaction, projectId.Value, env, ct);
+            await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "schedule.cancelled", AuditResources.Schedule,
+                scheduleId.Value, ct, before, environmentId);
+            await transaction.CommitAsync(ct);
+        }
         return status switch
         {
             null => TypedResults.NotFound(),

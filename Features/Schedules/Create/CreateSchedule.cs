@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Flags;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -91,11 +92,15 @@ public static class CreateSchedule
 
         try
         {
+            await using var transaction = await connection.BeginTransactionAsync(ct);
             var schedule = await connection.QuerySingleAsync<ScheduleRow>(new CommandDefinition(Sql, new
             {
                 target.FlagId, target.EnvironmentId, target.Environment, target.ValueType, At = request.At!.Value.UtcDateTime,
                 change!.Enabled, RolloutPercentage = state.Rollout, state.OffVariant, Serve = state.ServeJson, UserId = userId,
-            }, cancellationToken: ct));
+            }, transaction, cancellationToken: ct));
+            await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "schedule.created", AuditResources.Schedule, schedule.Id, ct,
+                environmentId: target.EnvironmentId);
+            await transaction.CommitAsync(ct);
             return TypedResults.Created($"{http.Path.Value!.TrimEnd('/')}/{schedule.Id}", schedule.ToResponse());
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)

@@ -57,6 +57,7 @@ public static class EvaluateRequestReader
         var fields = new ContextFields();
         string? environment = null;
         bool enveloped = false, flat = false;
+        var envelope = 0; // which of environment (1) and context (2) were read: a second one is a 400
         var json = new Utf8JsonReader(body);
         try
         {
@@ -73,6 +74,10 @@ public static class EvaluateRequestReader
             {
                 if (json.ValueTextEquals("environment"u8))
                 {
+                    if (Seen(ref envelope, 1))
+                    {
+                        return Duplicate("environment");
+                    }
                     enveloped = true;
                     json.Read();
                     if (!ReadString(ref json, out environment))
@@ -82,6 +87,10 @@ public static class EvaluateRequestReader
                 }
                 else if (json.ValueTextEquals("context"u8))
                 {
+                    if (Seen(ref envelope, 2))
+                    {
+                        return Duplicate("context");
+                    }
                     enveloped = true;
                     json.Read();
                     if (json.TokenType == JsonTokenType.Null)
@@ -131,6 +140,10 @@ public static class EvaluateRequestReader
         public string? UserId;
         public string? UserEmail;
         public JsonElement? Attributes;
+        private int _seen;
+
+        // The flat fields and those inside "context" are told apart (the mix is its own 400).
+        private static int Level(string prefix) => prefix.Length == 0 ? 0 : 3;
 
         public static bool IsField(ref Utf8JsonReader json) =>
             json.ValueTextEquals("user_id"u8) || json.ValueTextEquals("user_email"u8) || json.ValueTextEquals("custom_attributes"u8);
@@ -140,18 +153,30 @@ public static class EvaluateRequestReader
         {
             if (json.ValueTextEquals("user_id"u8))
             {
+                if (Seen(ref _seen, 1 << Level(prefix)))
+                {
+                    return Duplicate(prefix + "user_id");
+                }
                 json.Read();
                 return ReadString(ref json, out UserId) ? null
                     : Error(prefix + "user_id", "must be a string", $"The field '{prefix}user_id' must be a string.");
             }
             if (json.ValueTextEquals("user_email"u8))
             {
+                if (Seen(ref _seen, 2 << Level(prefix)))
+                {
+                    return Duplicate(prefix + "user_email");
+                }
                 json.Read();
                 return ReadString(ref json, out UserEmail) ? null
                     : Error(prefix + "user_email", "must be a string", $"The field '{prefix}user_email' must be a string.");
             }
             if (json.ValueTextEquals("custom_attributes"u8))
             {
+                if (Seen(ref _seen, 4 << Level(prefix)))
+                {
+                    return Duplicate(prefix + "custom_attributes");
+                }
                 json.Read();
                 var value = JsonElement.ParseValue(ref json);
                 if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
@@ -159,7 +184,8 @@ public static class EvaluateRequestReader
                     return Error(prefix + "custom_attributes", "must be an object", $"The field '{prefix}custom_attributes' must be an object.");
                 }
                 Attributes = value.ValueKind == JsonValueKind.Object ? value : null;
-                return null;
+                return Attributes is { } attributes && DuplicateName(attributes) is { } name
+                    ? Duplicate($"{prefix}custom_attributes.{name}") : null;
             }
             json.Read();
             json.Skip(); // unknown fields are ignored, as elsewhere in the API
@@ -195,6 +221,31 @@ public static class EvaluateRequestReader
     }
 
     private static RequestError Error(string field, string rule, string detail) => new(field, rule, detail);
+
+    // {"user_id": "a", "user_id": "b"} is ambiguous (which one did the caller mean?), so it is a 400,
+    // as on every other endpoint (HttpConventions sets AllowDuplicateProperties = false there).
+    private static bool Seen(ref int seen, int bit)
+    {
+        var before = (seen & bit) != 0;
+        seen |= bit;
+        return before;
+    }
+
+    private static RequestError Duplicate(string field) =>
+        Error(field, "must appear only once", $"The property '{field}' appears more than once in the request body.");
+
+    private static string? DuplicateName(JsonElement attributes)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in attributes.EnumerateObject())
+        {
+            if (!names.Add(property.Name))
+            {
+                return property.Name;
+            }
+        }
+        return null;
+    }
 }
 
 public sealed record RequestError(string Field, string Rule, string Detail)

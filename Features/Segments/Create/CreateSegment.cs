@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
 using FlagService.Features.Projects;
@@ -72,6 +73,7 @@ public static class CreateSegment
         }
         var segment = await connection.QuerySingleAsync<SegmentRow>(new CommandDefinition($"{SegmentsEndpoints.Select} AND s.id = @Id",
             new { scope.ProjectId, scope.UserId, Id = id }, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "segment.created", AuditResources.Segment, segment.Id, ct);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Created($"/api/projects/{projectId}/segments/{segment.Id}", segment.ToResponse());

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -51,7 +52,9 @@ public static class DeleteSegment
                 detail: $"The segment '{key}' is used by rules of: {string.Join(", ", places)}. Remove those rules first.",
                 extensions: new Dictionary<string, object?> { ["used_by"] = uses.Select(u => new { flag = u.Flag, environment = u.Environment }).ToArray() });
         }
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, scope.SegmentId, null, ct);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM segments WHERE id = @SegmentId", scope, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "segment.deleted", AuditResources.Segment, scope.SegmentId, ct, before);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.NoContent();

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
@@ -52,6 +53,7 @@ public static class ChangeMembers
         {
             return TypedResults.NotFound();
         }
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, scope.SegmentId, null, ct);
         var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition(SegmentsEndpoints.ChangeMembers,
             new { scope.SegmentId, List = list, Add = add, Remove = remove }, transaction, cancellationToken: ct));
         if (count > SegmentInput.MaxIdentifiers)
@@ -64,6 +66,8 @@ public static class ChangeMembers
         await connection.ExecuteAsync(new CommandDefinition("UPDATE segments SET updated_at = now() WHERE id = @SegmentId", scope, transaction, cancellationToken: ct));
         var segment = await connection.QuerySingleAsync<SegmentRow>(new CommandDefinition(
             $"{SegmentsEndpoints.Select} AND s.id = @SegmentId", scope, transaction, cancellationToken: ct));
+        // The snapshots count the lists (they may hold 10 000 identifiers); the action names the list.
+        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, $"segment.{list}_changed", AuditResources.Segment, segment.Id, ct, before);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Ok(segment.ToResponse());

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
 using FlagService.Features.Rules;
@@ -70,6 +71,7 @@ public static class UpdateSegment
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["key"] = ["cannot be changed (rules name the segment by it)"] });
         }
 
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, scope.SegmentId, null, ct);
         await connection.ExecuteAsync(new CommandDefinition(UpdateSql, new
         {
             scope.SegmentId, Name = name, Description = description, Conditions = conditions,
@@ -86,6 +88,7 @@ public static class UpdateSegment
         }
         var segment = await connection.QuerySingleAsync<SegmentRow>(new CommandDefinition(
             $"{SegmentsEndpoints.Select} AND s.id = @SegmentId", scope, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "segment.updated", AuditResources.Segment, segment.Id, ct, before);
         await transaction.CommitAsync(ct);
         changes.Publish(projectId.Value);
         return TypedResults.Ok(segment.ToResponse());

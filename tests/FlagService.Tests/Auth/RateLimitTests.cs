@@ -32,3 +32,28 @@ public sealed class RateLimitTests(StrictRateLimitFixture app) : IClassFixture<S
         limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds.Should().BeInRange(1, 60);
     }
 }
+
+public sealed class ResetRateLimitFixture : AppFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["RateLimiting:AuthPermitLimit"] = "3",
+        ["RateLimiting:AuthWindowSeconds"] = "60",
+    };
+}
+
+public sealed class ResetRateLimitTests(ResetRateLimitFixture app) : IClassFixture<ResetRateLimitFixture>
+{
+    [Fact]
+    public async Task Forgot_and_reset_password_share_the_auth_limit()
+    {
+        var client = app.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            (await client.PostJsonAsync("/auth/forgot-password", new { email = Api.UniqueEmail() })).StatusCode.Should().Be(HttpStatusCode.Accepted);
+        }
+
+        await (await client.PostJsonAsync("/auth/reset-password", new { token = "guess", password = "password1" })).ShouldBeProblemAsync(429);
+        await (await client.PostJsonAsync("/auth/forgot-password", new { email = Api.UniqueEmail() })).ShouldBeProblemAsync(429);
+    }
+}

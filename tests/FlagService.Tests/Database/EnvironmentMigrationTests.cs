@@ -24,7 +24,8 @@ public sealed class EnvironmentMigrationTests
 {
     private const string Password = "correct horse battery";
 
-    private static readonly string[] ProjectFields = ["id", "name", "description", "sdk_key", "created_at", "updated_at"];
+    // `role` (the caller's, from the teams migration) is the one field added since v1.
+    private static readonly string[] ProjectFields = ["id", "name", "description", "sdk_key", "created_at", "updated_at", "role"];
     private static readonly string[] FlagFields =
         ["id", "project_id", "name", "key", "description", "enabled", "rollout_percentage", "created_at", "updated_at"];
     private static readonly string[] RuleFields =

@@ -1,0 +1,23 @@
+using Dapper;
+using FlagService.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace FlagService.Features.Members.List;
+
+public static class ListMembers
+{
+    public static RouteHandlerBuilder MapListMembers(this IEndpointRouteBuilder members) =>
+        members.MapGet("/", HandleAsync).WithName(nameof(ListMembers));
+
+    private const string Sql = $"{MembersEndpoints.Select} ORDER BY pm.added_at, u.email";
+
+    // ProjectAccess has already let only members of the project through.
+    internal static async Task<Ok<MemberResponse[]>> HandleAsync(PathId projectId, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var members = await connection.QueryAsync<MemberResponse>(
+            new CommandDefinition(Sql, new { ProjectId = projectId.Value }, cancellationToken: ct));
+        return TypedResults.Ok(members.ToArray());
+    }
+}
