@@ -36,9 +36,16 @@ public static class CreateProject
           FROM project, production
         """;
 
-    internal static async Task<Results<Created<ProjectResponse>, ValidationProblem>> HandleAsync(
+    internal static async Task<Results<Created<ProjectResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         CreateProjectRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
+        // A token capped to one project, or to reading, must not gain a project of its own (whose
+        // owner it would then act for).
+        if (user.IsToken() && (user.TokenProject() is not null || user.TokenRole() == ProjectRoles.Viewer))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Token cannot create projects",
+                detail: "This API token is capped to one project or to the viewer role, so it cannot create projects; use an uncapped editor token or a JWT.");
+        }
         var errors = new FieldErrors();
         var (name, description) = ProjectInput.Validate(errors, request.Name, request.Description, nameRequired: true);
         if (errors.Any)

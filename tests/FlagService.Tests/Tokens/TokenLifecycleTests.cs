@@ -119,3 +119,21 @@ public sealed class TokenLifecycleTests(AppFixture app) : IClassFixture<AppFixtu
         (await (await other.GetAsync("/api/tokens")).ReadAsync<JsonArray>()).Should().BeEmpty();
     }
 }
+
+public sealed class CappedTokenTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task Tokens_capped_to_one_project_or_to_viewer_cannot_create_projects()
+    {
+        var owner = await app.AuthenticatedClientAsync();
+        var project = await owner.CreateProjectAsync();
+        var viewer = await TeamScenario.TokenClientAsync(app, owner, new { name = "reader", role = "viewer" });
+        var capped = await TeamScenario.TokenClientAsync(app, owner, new { name = "one project", project_id = project["id"]!.GetValue<string>() });
+        var editor = await TeamScenario.TokenClientAsync(app, owner, new { name = "automation" });
+
+        await (await viewer.PostJsonAsync("/api/projects", new { name = "Mine" })).ShouldBeProblemAsync(403);
+        await (await capped.PostJsonAsync("/api/projects", new { name = "Mine" })).ShouldBeProblemAsync(403);
+        (await editor.PostJsonAsync("/api/projects", new { name = "Automation's" })).StatusCode.Should().Be(System.Net.HttpStatusCode.Created);
+        (await (await owner.GetAsync("/api/projects")).ReadAsync<System.Text.Json.Nodes.JsonArray>()).Should().HaveCount(2, "only the editor token's project was made");
+    }
+}
