@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace FlagService.Features.Sdk.Evaluate;
@@ -234,15 +235,41 @@ public static class EvaluateRequestReader
     private static RequestError Duplicate(string field) =>
         Error(field, "must appear only once", $"The property '{field}' appears more than once in the request body.");
 
+    // The hot path reads every request's custom_attributes: a context has a handful of names, so
+    // comparing each with the ones before it (in place, unescaping as needed) costs less than
+    // allocating a set and a string per name. Large objects take the set.
     private static string? DuplicateName(JsonElement attributes)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (attributes.GetPropertyCount() > 16)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in attributes.EnumerateObject())
+            {
+                if (!names.Add(property.Name))
+                {
+                    return property.Name;
+                }
+            }
+            return null;
+        }
+        var index = 0;
         foreach (var property in attributes.EnumerateObject())
         {
-            if (!names.Add(property.Name))
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            var escaped = raw.Contains((byte)'\\');
+            var earlier = 0;
+            foreach (var before in attributes.EnumerateObject())
             {
-                return property.Name;
+                if (earlier++ == index)
+                {
+                    break;
+                }
+                if (escaped ? before.NameEquals(property.Name) : before.NameEquals(raw))
+                {
+                    return property.Name;
+                }
             }
+            index++;
         }
         return null;
     }

@@ -113,6 +113,8 @@ public sealed class MemberTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("/auth/register", """{"email":"d@example.com","password":"correct horse battery","email":"e@example.com"}""", "email")]
     [InlineData("/sdk/v1/evaluate", """{"user_id":"a","user_id":"b"}""", "user_id")]
     [InlineData("/sdk/v1/evaluate", """{"custom_attributes":{"plan":"a","plan":"b"}}""", "custom_attributes.plan")]
+    [InlineData("/sdk/v1/evaluate", """{"custom_attributes":{"plan":"a","seats":1,"pl\u0061n":"b"}}""", "custom_attributes.plan")]
+    [InlineData("/sdk/v1/evaluate", """{"custom_attributes":{"seats":1,"plan":"a","country":"FR","plan":"b"}}""", "custom_attributes.plan")]
     public async Task Body_with_a_duplicate_property_returns_400_naming_it(string url, string body, string field)
     {
         var owner = await app.AuthenticatedClientAsync();
