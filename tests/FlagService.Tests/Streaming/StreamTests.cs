@@ -118,8 +118,10 @@ public sealed class StreamTests(AppFixture app, ITestOutputHelper output) : ICla
         await using var stream = await EventStream.OpenAsync(instance.CreateClient(), sdk.SdkKey);
         await stream.NextAsync();
         var started = Stopwatch.GetTimestamp();
-        (await stream.CommentsWithinAsync(3, TimeSpan.FromSeconds(3))).Should().BeTrue();
-        Stopwatch.GetElapsedTime(started).Should().BeGreaterThan(TimeSpan.FromMilliseconds(90), "three beats 50 ms apart");
+        (await stream.CommentsWithinAsync(5, TimeSpan.FromSeconds(3))).Should().BeTrue();
+        // The first beat may fall right after the event, and a beat late from a busy machine is
+        // followed by the next on time, so five beats span at least three intervals.
+        Stopwatch.GetElapsedTime(started).Should().BeGreaterThan(TimeSpan.FromMilliseconds(120), "five beats 50 ms apart");
     }
 
     [Fact]
