@@ -19,9 +19,9 @@ public sealed partial class AnalyticsFlusher(
 {
     private const int BatchSize = 5000;
 
-    // A latest-answers statement carries at most this many flag answers (about 100 bytes each), so
-    // that projects with many flags write small statements instead of one that outlasts its timeout.
-    private const int MaxAnswersPerStatement = 20_000;
+    // A statement carries at most this many bytes of contexts or rulesets, so that large
+    // attribute objects or configurations make several small statements, not one that outlasts its timeout.
+    private const int MaxBytesPerStatement = 4 << 20;
 
     // A statement that fails (a timeout, a lock, a bad row) is retried at later flushes with its
     // rows in batches half as large each time; rows that failed this many times are dropped and
@@ -38,20 +38,27 @@ public sealed partial class AnalyticsFlusher(
     private readonly AnalyticsOptions _options = options.Value;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(Guid Environment, Guid Flag, long Minute, EvaluationReason Reason, string Variant), long> _pendingCounts = [];
-    private readonly Dictionary<(Guid Environment, string Identifier), Dictionary<Guid, LatestAnswer>> _pendingLatest = [];
+    private readonly Dictionary<LatestKey, PendingContext> _pendingLatest = [];
+    // Configuration versions this instance has written (or found written): their rows are sent once.
+    private readonly HashSet<(Guid Environment, string Version)> _writtenVersions = [];
+    private const int MaxRememberedVersions = 10_000;
     private readonly Dictionary<object, int> _attempts = [];
     private readonly Batching _countsBatching = new();
     private readonly Batching _latestBatching = new();
     private long _droppedCounts;
     private long _droppedAnswers;
+    private long _pendingLatestBytes;
     private long _reportedDrops;
 
-    // Evaluations not counted and latest answers not recorded, since start (logged, and in /metrics).
+    // Evaluations not counted and latest evaluations (an identifier's context) not recorded, since
+    // start (logged, and in /metrics).
     public long DroppedCounts => Interlocked.Read(ref _droppedCounts);
     public long DroppedAnswers => Interlocked.Read(ref _droppedAnswers);
 
     // Rows waiting for the next flush (read between flushes, as the tests do).
     public int PendingRows => _pendingCounts.Count + _pendingLatest.Count;
+
+    public long PendingLatestBytes => _pendingLatestBytes;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -144,29 +151,19 @@ public sealed partial class AnalyticsFlusher(
                 continue; // looked at again next flush
             }
 
-            var rowKey = (entry.Snapshot.EnvironmentId, key.Identifier);
-            if (!_pendingLatest.TryGetValue(rowKey, out var flags))
+            var size = entry.Context.Size;
+            if (_pendingLatest.Remove(key, out var replaced))
             {
-                if (_pendingLatest.Count >= _options.MaxPendingIdentifiers)
-                {
-                    continue; // the database is away and memory is full: this refresh waits
-                }
-                _pendingLatest[rowKey] = flags = [];
+                _pendingLatestBytes -= replaced.Context.Size;
+            }
+            else if (_pendingLatest.Count >= _options.MaxPendingIdentifiers || _pendingLatestBytes + size > _options.MaxPendingContextBytes)
+            {
+                continue; // the database is away and memory is full: this one waits in the recorder
             }
             entry.HandedOverTicks = at;
             entry.WrittenMinute = minute;
-            var when = new DateTime(at, DateTimeKind.Utc);
-            for (var i = 0; i < entry.Outcomes.Length; i++)
-            {
-                var index = entry.FlagIndex < 0 ? i : entry.FlagIndex;
-                var flagId = entry.Snapshot.FlagIds[index];
-                if (!flags.TryGetValue(flagId, out var known) || known.At <= when)
-                {
-                    var flag = entry.Snapshot.Flags[index];
-                    var (reason, variant) = (Outcome.Reason(entry.Outcomes[i]), Outcome.Variant(entry.Outcomes[i]));
-                    flags[flagId] = new LatestAnswer(reason, flag.Variants[variant], flag.IsEnabled(variant, reason), when);
-                }
-            }
+            _pendingLatest[key] = new PendingContext(entry.Snapshot, entry.Context, new DateTime(at, DateTimeKind.Utc));
+            _pendingLatestBytes += size;
         }
     }
 
@@ -212,44 +209,119 @@ public sealed partial class AnalyticsFlusher(
         }
     }
 
-    // `||` replaces the flags present in the new object and keeps the others. One instance's flushes
-    // are in time order; between instances the later flush wins, within a flush interval.
-    private const string LatestSql = """
-        INSERT INTO evaluation_latest (environment_id, identifier, results)
-        SELECT u.environment_id, u.identifier, u.results
-          FROM unnest(@environment_ids, @identifiers, @results) AS u(environment_id, identifier, results)
+    // The configuration versions the pending contexts were evaluated with, each written once
+    // (every instance holding the same configuration names it by the same digest).
+    private const string VersionsSql = """
+        INSERT INTO configuration_versions (environment_id, version, ruleset)
+        SELECT u.environment_id, u.version, u.ruleset
+          FROM unnest(@environment_ids, @versions, @rulesets) AS u(environment_id, version, ruleset)
           JOIN environments e ON e.id = u.environment_id
-        ON CONFLICT (environment_id, identifier)
-        DO UPDATE SET results = evaluation_latest.results || EXCLUDED.results, updated_at = now()
+        ON CONFLICT (environment_id, version) DO NOTHING
+        """;
+
+    // The later evaluation wins, whichever instance flushes last. Contexts of deleted flags or
+    // environments are dropped by the filters instead of failing the batch.
+    private const string ContextsSql = """
+        INSERT INTO evaluation_contexts (environment_id, identifier, flag_id, version, context, evaluated_at)
+        SELECT u.environment_id, u.identifier, u.flag_id, u.version, u.context, u.evaluated_at
+          FROM unnest(@environment_ids, @identifiers, @flag_ids, @versions, @contexts, @evaluated_at)
+               AS u(environment_id, identifier, flag_id, version, context, evaluated_at)
+          JOIN environments e ON e.id = u.environment_id
+         WHERE u.flag_id = '00000000-0000-0000-0000-000000000000' OR EXISTS (SELECT 1 FROM feature_flags f WHERE f.id = u.flag_id)
+        ON CONFLICT (environment_id, identifier, flag_id)
+        DO UPDATE SET version = EXCLUDED.version, context = EXCLUDED.context, evaluated_at = EXCLUDED.evaluated_at
+         WHERE evaluation_contexts.evaluated_at <= EXCLUDED.evaluated_at
         """;
 
     private async Task WriteLatestAsync()
     {
         while (_pendingLatest.Count > 0)
         {
-            var answers = 0;
-            var batch = _pendingLatest.TakeWhile((b, i) => i < _latestBatching.Size && (answers += b.Value.Count) - b.Value.Count < MaxAnswersPerStatement).ToArray();
-            await using var command = db.CreateCommand(LatestSql);
-            command.CommandTimeout = _options.CommandTimeoutSeconds;
-            command.Parameters.Add(new NpgsqlParameter<Guid[]>("environment_ids", batch.Select(b => b.Key.Environment).ToArray()));
-            command.Parameters.Add(new NpgsqlParameter<string[]>("identifiers", batch.Select(b => b.Key.Identifier).ToArray()));
-            command.Parameters.Add(new NpgsqlParameter("results", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            long bytes = 0;
+            var batch = _pendingLatest
+                .TakeWhile((b, i) => i < _latestBatching.Size && (bytes += b.Value.Context.Size) - b.Value.Context.Size < MaxBytesPerStatement)
+                .ToArray();
+            if (!await WriteVersionsAsync(batch))
             {
-                Value = batch.Select(b => ResultsJson(b.Value)).ToArray(),
+                return;
+            }
+
+            await using var command = db.CreateCommand(ContextsSql);
+            command.CommandTimeout = _options.CommandTimeoutSeconds;
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("environment_ids", batch.Select(b => b.Key.EnvironmentId).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("identifiers", batch.Select(b => b.Key.Identifier).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("flag_ids", batch.Select(b => b.Key.FlagId).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("versions", batch.Select(b => b.Value.Snapshot.Ruleset.Version).ToArray()));
+            command.Parameters.Add(new NpgsqlParameter("contexts", NpgsqlDbType.Array | NpgsqlDbType.Json)
+            {
+                Value = batch.Select(b => Encoding.UTF8.GetString(b.Value.Context.ToJson())).ToArray(),
             });
+            command.Parameters.Add(new NpgsqlParameter<DateTime[]>("evaluated_at", batch.Select(b => b.Value.At).ToArray()));
             if (!await ExecuteAsync(command, batch.Select(b => (object)b.Key), _latestBatching))
             {
-                foreach (var (key, flags) in batch.Where(b => Exhausted(b.Key)))
+                // A version pruned meanwhile (the foreign key refuses the rows) is written again next time.
+                _writtenVersions.Clear();
+                foreach (var (key, _) in batch.Where(b => Exhausted(b.Key)))
                 {
-                    _pendingLatest.Remove(key);
-                    _droppedAnswers += flags.Count;
+                    DropLatest(key);
                 }
                 return;
             }
-            foreach (var (key, _) in batch)
+            foreach (var (key, pending) in batch)
             {
                 _pendingLatest.Remove(key);
+                _pendingLatestBytes -= pending.Context.Size;
             }
+        }
+    }
+
+    private async Task<bool> WriteVersionsAsync(KeyValuePair<LatestKey, PendingContext>[] batch)
+    {
+        var versions = batch.Select(b => b.Value.Snapshot)
+            .DistinctBy(s => (s.EnvironmentId, s.Ruleset.Version))
+            .Where(s => !_writtenVersions.Contains((s.EnvironmentId, s.Ruleset.Version)))
+            .ToArray();
+        if (versions.Length == 0)
+        {
+            return true;
+        }
+        await using var command = db.CreateCommand(VersionsSql);
+        command.CommandTimeout = _options.CommandTimeoutSeconds;
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("environment_ids", versions.Select(s => s.EnvironmentId).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("versions", versions.Select(s => s.Ruleset.Version).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter("rulesets", NpgsqlDbType.Array | NpgsqlDbType.Json)
+        {
+            Value = versions.Select(s => Encoding.UTF8.GetString(s.Ruleset.Json)).ToArray(),
+        });
+        var keys = versions.Select(s => (object)(s.EnvironmentId, s.Ruleset.Version)).ToArray();
+        if (!await ExecuteAsync(command, keys, _latestBatching))
+        {
+            // Contexts cannot be kept without their version: those whose version failed for good go with it.
+            var exhausted = keys.Where(Exhausted).Cast<(Guid, string)>().ToHashSet();
+            foreach (var (key, _) in _pendingLatest.Where(p => exhausted.Contains((p.Key.EnvironmentId, p.Value.Snapshot.Ruleset.Version))).ToArray())
+            {
+                DropLatest(key);
+            }
+            return false;
+        }
+        if (_writtenVersions.Count + versions.Length > MaxRememberedVersions)
+        {
+            _writtenVersions.Clear();
+        }
+        foreach (var snapshot in versions)
+        {
+            _writtenVersions.Add((snapshot.EnvironmentId, snapshot.Ruleset.Version));
+        }
+        return true;
+    }
+
+    private void DropLatest(LatestKey key)
+    {
+        if (_pendingLatest.Remove(key, out var pending))
+        {
+            _pendingLatestBytes -= pending.Context.Size;
+            _attempts.Remove(key);
+            _droppedAnswers++;
         }
     }
 
@@ -308,27 +380,6 @@ public sealed partial class AnalyticsFlusher(
         _ => false,
     };
 
-    // {"<flag id>": {"result": true, "reason": "rollout", "variant": "on", "at": "2026-01-31T10:00:00.123456Z"}}
-    internal static string ResultsJson(Dictionary<Guid, LatestAnswer> flags)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            foreach (var (flagId, (reason, variant, result, at)) in flags)
-            {
-                json.WriteStartObject(flagId.ToString());
-                json.WriteBoolean("result", result);
-                json.WriteString("reason", reason.ToWire());
-                json.WriteString("variant", variant);
-                json.WriteString("at", at.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
-                json.WriteEndObject();
-            }
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
     // Counters of deleted flags and environments would otherwise stay in memory until restart.
     // Every few flushes the ids still counted are checked against the database and the deleted
     // ones forgotten: ids never come back, and whatever a stale snapshot still counts for them the
@@ -384,5 +435,5 @@ public sealed partial class AnalyticsFlusher(
     private static partial void LogDropped(ILogger logger, long droppedCounts, long droppedIdentifiers);
 }
 
-// What one identifier was last served by one flag.
-internal readonly record struct LatestAnswer(EvaluationReason Reason, string Variant, bool Result, DateTime At);
+// An identifier's latest evaluation on its way to the database: the snapshot gives the version.
+internal readonly record struct PendingContext(EnvironmentSnapshot Snapshot, RecordedContext Context, DateTime At);

@@ -17,6 +17,10 @@ public sealed class AnalyticsOptions
     [Range(1_000, 10_000_000)]
     public int MaxPendingIdentifiers { get; set; } = 200_000;
 
+    // The evaluation contexts kept for "what did user X get" (each identifier's latest), in bytes.
+    [Range(1L << 20, 16L << 30)]
+    public long MaxPendingContextBytes { get; set; } = 64L << 20;
+
     // How long one analytics statement may run before it counts as failed (and is retried in
     // smaller batches, up to AnalyticsFlusher.MaxAttempts times per row).
     [Range(1, 300)]

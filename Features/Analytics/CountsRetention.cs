@@ -20,7 +20,7 @@ public sealed class RetentionOptions
     public int EveryMinutes { get; set; } = 15;
 }
 
-// Rolls old per-minute evaluation counts up, in the background. A rolled-up row is stored at the
+// Rolls old per-minute evaluation counts up, and prunes unused configuration versions, in the background. A rolled-up row is stored at the
 // start of its hour (or day), so `stats` sums exactly the same totals across the boundary (buckets
 // finer than the rollup then show the hour's count in its first minute). Each statement moves rows
 // atomically (DELETE ... RETURNING feeding an additive upsert), so concurrent instances or a crash
@@ -42,6 +42,15 @@ public sealed partial class CountsRetention(NpgsqlDataSource db, IOptions<Retent
          GROUP BY environment_id, flag_id, date_trunc(@Unit, minute, 'UTC'), reason, variant
         ON CONFLICT (flag_id, environment_id, minute, reason, variant)
         DO UPDATE SET count = flag_evaluation_counts.count + EXCLUDED.count
+        """;
+
+    // Configuration versions that no identifier's latest evaluation refers to any more. Young ones
+    // stay: an instance may be about to write the contexts that refer to it (and if one is pruned
+    // under it anyway, the foreign key refuses those rows and the flusher writes the version again).
+    private const string PruneVersionsSql = """
+        DELETE FROM configuration_versions v
+         WHERE v.created_at < now() - interval '1 hour'
+           AND NOT EXISTS (SELECT 1 FROM evaluation_contexts c WHERE c.environment_id = v.environment_id AND c.version = v.version)
         """;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -82,6 +91,10 @@ public sealed partial class CountsRetention(NpgsqlDataSource db, IOptions<Retent
                 command.Parameters.AddWithValue("AfterDays", days);
                 command.Parameters.AddWithValue("Unit", unit);
                 moved += await command.ExecuteNonQueryAsync(ct);
+            }
+            await using (var prune = new NpgsqlCommand(PruneVersionsSql, connection) { CommandTimeout = 300 })
+            {
+                await prune.ExecuteNonQueryAsync(ct);
             }
             return moved;
         }

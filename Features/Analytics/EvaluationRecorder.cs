@@ -15,18 +15,24 @@ public sealed class EvaluationRecorder
     private readonly ConditionalWeakTable<EnvironmentSnapshot, FlagCounters[]>.CreateValueCallback _build;
     private readonly ConcurrentDictionary<LatestKey, LatestEntry> _latest = new();
     private readonly int _maxIdentifiers;
+    private readonly long _maxContextBytes;
     private readonly TimeProvider _time;
     private int _latestCount;
+    private long _latestBytes;
     private long _droppedIdentifiers;
 
     public EvaluationRecorder(IOptions<AnalyticsOptions> options, TimeProvider time)
     {
         _maxIdentifiers = options.Value.MaxPendingIdentifiers;
+        _maxContextBytes = options.Value.MaxPendingContextBytes;
         _time = time;
         _build = Build;
     }
 
     public long DroppedIdentifiers => Interlocked.Read(ref _droppedIdentifiers);
+
+    // The contexts held, in bytes (bounded by AnalyticsOptions.MaxPendingContextBytes).
+    public long LatestBytes => Interlocked.Read(ref _latestBytes);
 
     public ICollection<FlagCounters> AllCounters => _counters.Values;
 
@@ -59,7 +65,8 @@ public sealed class EvaluationRecorder
     }
 
     // One evaluate call: the outcome of every flag (flagIndex = -1) or of one flag.
-    public void Record(EnvironmentSnapshot snapshot, ReadOnlySpan<ushort> outcomes, int flagIndex, string? identifier)
+    public void Record(EnvironmentSnapshot snapshot, ReadOnlySpan<ushort> outcomes, int flagIndex, in EvaluationContext context,
+        string? identifier)
     {
         var now = _time.GetUtcNow();
         var minute = MinuteOf(now);
@@ -81,12 +88,14 @@ public sealed class EvaluationRecorder
             return;
         }
 
-        // Latest answers live in one long-lived entry per (environment or flag, identifier). A
-        // repeat of the same answers only moves the entry's time: a steady stream of users
+        // The latest evaluation lives in one long-lived entry per (environment or flag, identifier):
+        // the context and the snapshot it met, which together give every answer served (the read
+        // API evaluates them again), whatever the number of flags. A repeat of the same context
+        // against the same snapshot only moves the entry's time: a steady stream of users
         // allocates nothing and leaves no garbage for the collector (the flusher reads entries in place).
         var key = new LatestKey(snapshot.EnvironmentId, flagIndex < 0 ? Guid.Empty : snapshot.FlagIds[flagIndex], identifier);
         var found = _latest.TryGetValue(key, out var existing);
-        if (found && existing!.Snapshot == snapshot && existing.FlagIndex == flagIndex && outcomes.SequenceEqual(existing.Outcomes))
+        if (found && existing!.Snapshot == snapshot && existing.Context.Matches(in context))
         {
             existing.Touch(now.UtcTicks);
             if (!existing.Evicted)
@@ -96,22 +105,41 @@ public sealed class EvaluationRecorder
             found = false; // the flusher evicted it just now: start a fresh entry
         }
 
-        var entry = new LatestEntry(snapshot, flagIndex, outcomes.ToArray(), now.UtcTicks);
+        var entry = new LatestEntry(snapshot, RecordedContext.Of(in context), now.UtcTicks);
         if (found)
         {
-            _latest[key] = entry;
+            Replace(key, entry);
         }
-        else if (Volatile.Read(ref _latestCount) >= _maxIdentifiers)
+        else if (Volatile.Read(ref _latestCount) >= _maxIdentifiers || Interlocked.Read(ref _latestBytes) >= _maxContextBytes)
         {
             Interlocked.Increment(ref _droppedIdentifiers);
         }
-        else if (_latest.TryAdd(key, entry))
-        {
-            Interlocked.Increment(ref _latestCount);
-        }
         else
         {
-            _latest[key] = entry;
+            Replace(key, entry);
+        }
+    }
+
+    // Requests of one identifier may race (and the flusher evicts): the count and the bytes follow
+    // whichever entry lands.
+    private void Replace(LatestKey key, LatestEntry entry)
+    {
+        while (true)
+        {
+            if (_latest.TryGetValue(key, out var old))
+            {
+                if (_latest.TryUpdate(key, entry, old))
+                {
+                    Interlocked.Add(ref _latestBytes, entry.Context.Size - old.Context.Size);
+                    return;
+                }
+            }
+            else if (_latest.TryAdd(key, entry))
+            {
+                Interlocked.Increment(ref _latestCount);
+                Interlocked.Add(ref _latestBytes, entry.Context.Size);
+                return;
+            }
         }
     }
 
@@ -135,6 +163,7 @@ public sealed class EvaluationRecorder
         if (_latest.TryRemove(new KeyValuePair<LatestKey, LatestEntry>(key, entry)))
         {
             Interlocked.Decrement(ref _latestCount);
+            Interlocked.Add(ref _latestBytes, -entry.Context.Size);
         }
     }
 }
@@ -142,16 +171,15 @@ public sealed class EvaluationRecorder
 // FlagId is Guid.Empty for an entry holding all flags of the environment.
 public readonly record struct LatestKey(Guid EnvironmentId, Guid FlagId, string Identifier);
 
-// One identifier's latest answers in an environment: for all flags (FlagIndex -1) or one flag.
+// One identifier's latest evaluation in an environment, of all flags or of one (the key says).
 // Requests move AtTicks; HandedOverTicks and WrittenMinute belong to the flusher.
-public sealed class LatestEntry(EnvironmentSnapshot snapshot, int flagIndex, ushort[] outcomes, long atTicks)
+public sealed class LatestEntry(EnvironmentSnapshot snapshot, RecordedContext context, long atTicks)
 {
     private long _atTicks = atTicks;
     private volatile bool _evicted;
 
     public EnvironmentSnapshot Snapshot { get; } = snapshot;
-    public int FlagIndex { get; } = flagIndex;
-    public ushort[] Outcomes { get; } = outcomes;
+    public RecordedContext Context { get; } = context;
     public long AtTicks => Interlocked.Read(ref _atTicks);
     public bool Evicted { get => _evicted; set => _evicted = value; }
 

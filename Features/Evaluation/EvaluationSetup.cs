@@ -21,6 +21,7 @@ public static class EvaluationSetup
         builder.Services.AddSingleton<ConfigurationListener>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigurationListener>());
         builder.Services.AddSingleton<AnalyticsFlusher>();
+        builder.Services.AddSingleton<Analytics.Evaluations.ConfigurationVersions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AnalyticsFlusher>());
         builder.Services.AddOptionsWithValidateOnStart<RetentionOptions>()
             .BindConfiguration(RetentionOptions.SectionName)

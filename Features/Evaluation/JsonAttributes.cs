@@ -8,6 +8,8 @@ namespace FlagService.Features.Evaluation;
 // copying them into a dictionary: conditions only look attributes up by name, and a context has few.
 public sealed class JsonAttributes(JsonElement attributes) : IReadOnlyDictionary<string, JsonElement>
 {
+    public JsonElement Element => attributes;
+
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out JsonElement value) => attributes.TryGetProperty(key, out value);
 
     public bool TryGetValue(ReadOnlySpan<byte> utf8Key, out JsonElement value) => attributes.TryGetProperty(utf8Key, out value);

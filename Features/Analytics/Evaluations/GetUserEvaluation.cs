@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Environments;
+using FlagService.Features.Evaluation;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,16 +15,19 @@ public static class GetUserEvaluation
         Guid FlagId, string FlagKey, string Identifier, bool Enabled, string Reason, string Variant, DateTime EvaluatedAt,
         string Environment);
 
-    private sealed record Row(Guid FlagId, string FlagKey, string Environment, bool? Result, string? Reason, string? Variant,
-        DateTime? EvaluatedAt);
+    private sealed record Row(Guid FlagId, string FlagKey, Guid EnvironmentId, string Environment, bool? Result, string? Reason,
+        string? Variant, DateTime? EvaluatedAt);
+
+    private sealed record ContextRow(string Version, string Context, DateTime EvaluatedAt);
 
     public static RouteHandlerBuilder MapGetUserEvaluation(this IEndpointRouteBuilder flags) =>
         flags.MapGet("/evaluations", HandleAsync).WithName(nameof(GetUserEvaluation));
 
-    // `user` is the evaluation identifier: the user_id, or else the lower-cased email. Answers
+    // `user` is the evaluation identifier: the user_id, or else the lower-cased email. The legacy
+    // columns are the answers recorded before evaluation contexts were (0011); of those, answers
     // recorded before variants existed carry only the result, whose variant is on or off.
     private const string Sql = $"""
-        SELECT f.id AS flag_id, f.key AS flag_key, e.key AS environment,
+        SELECT f.id AS flag_id, f.key AS flag_key, e.id AS environment_id, e.key AS environment,
                (l.results -> f.id::text ->> 'result')::boolean AS result,
                l.results -> f.id::text ->> 'reason' AS reason,
                COALESCE(l.results -> f.id::text ->> 'variant',
@@ -36,8 +40,18 @@ public static class GetUserEvaluation
          WHERE f.id = @FlagId AND f.project_id = @ProjectId
         """;
 
+    // The identifier's last evaluation of every flag, and its last evaluation of this flag alone.
+    private const string ContextsSql = """
+        SELECT version, context::text AS context, evaluated_at
+          FROM evaluation_contexts
+         WHERE environment_id = @EnvironmentId AND identifier = @User
+           AND flag_id IN ('00000000-0000-0000-0000-000000000000', @FlagId)
+         ORDER BY evaluated_at DESC
+        """;
+
     internal static async Task<Results<Ok<UserEvaluationResponse>, NotFound, ProblemHttpResult, ValidationProblem>> HandleAsync(
-        PathId projectId, PathId flagId, EnvironmentRef environment, string? user, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+        PathId projectId, PathId flagId, EnvironmentRef environment, string? user, ClaimsPrincipal principal, NpgsqlDataSource db,
+        ConfigurationVersions versions, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var identifier = errors.Text("user", user, 1, 1024, required: true);
@@ -56,6 +70,21 @@ public static class GetUserEvaluation
         {
             return TypedResults.NotFound();
         }
+
+        var contexts = await connection.QueryAsync<ContextRow>(new CommandDefinition(ContextsSql,
+            new { row.EnvironmentId, User = identifier, FlagId = flagId.Value }, cancellationToken: ct));
+        foreach (var recorded in contexts)
+        {
+            // A version from before the flag existed did not evaluate it: the older row may have.
+            if (await versions.GetAsync(row.EnvironmentId, recorded.Version) is { } version
+                && Array.IndexOf(version.FlagIds, row.FlagId) is var index and >= 0)
+            {
+                var (enabled, reason, variant) = Evaluate(version, index, recorded.Context);
+                return TypedResults.Ok(new UserEvaluationResponse(row.FlagId, row.FlagKey, identifier!, enabled, reason, variant,
+                    DateTime.SpecifyKind(recorded.EvaluatedAt, DateTimeKind.Utc), row.Environment));
+            }
+        }
+
         if (row.Result is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not evaluated",
@@ -63,5 +92,21 @@ public static class GetUserEvaluation
         }
         return TypedResults.Ok(new UserEvaluationResponse(row.FlagId, row.FlagKey, identifier!, row.Result.Value, row.Reason!, row.Variant!,
             DateTime.SpecifyKind(row.EvaluatedAt!.Value, DateTimeKind.Utc), row.Environment));
+    }
+
+    // The same engine and the same configuration as when the answer was served, for the same
+    // context: the same answer (prerequisites included; evaluation depends on nothing else).
+    private static (bool Enabled, string Reason, string Variant) Evaluate(EnvironmentSnapshot version, int index, string json)
+    {
+        var (context, document) = RecordedContext.Parse(json);
+        using (document)
+        {
+            var n = version.Flags.Length;
+            var outcomes = new ushort[n];
+            Array.Fill(outcomes, EnvironmentSnapshot.Pending);
+            var result = version.Evaluate(index, in context, Identifiers.For(in context), outcomes, new EvaluationResult[n]);
+            var flag = version.Flags[index];
+            return (flag.IsEnabled(result.Variant, result.Reason), result.Reason.ToWire(), flag.Variants[result.Variant]);
+        }
     }
 }

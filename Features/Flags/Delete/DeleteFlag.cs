@@ -17,7 +17,8 @@ public static class DeleteFlag
 
     // A flag is removed from every environment, also when deleted through one environment's route
     // (which must name an environment of the project). Its state, rules and counters go through
-    // ON DELETE CASCADE; its entry in each identifier's latest results in the same statement.
+    // ON DELETE CASCADE; the contexts of its single-flag evaluations, and its entry in each
+    // identifier's latest results recorded before 0011, in the same statement.
     private const string Sql = $"""
         WITH deleted AS (
             DELETE FROM feature_flags f USING user_projects(@UserId) m
@@ -27,7 +28,9 @@ public static class DeleteFlag
         forgotten AS (
             UPDATE evaluation_latest l SET results = l.results - d.id::text
               FROM deleted d JOIN environments e ON e.project_id = d.project_id
-             WHERE l.environment_id = e.id AND (l.results -> d.id::text) IS NOT NULL)
+             WHERE l.environment_id = e.id AND (l.results -> d.id::text) IS NOT NULL),
+        contexts AS (
+            DELETE FROM evaluation_contexts c USING deleted d WHERE c.flag_id = d.id)
         SELECT count(*) FROM deleted
         """;
 

@@ -62,7 +62,7 @@ public static class EvaluateAll
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);
             }
 
-            Record(recorder, snapshot, outcomes, served, identifier);
+            Record(recorder, snapshot, outcomes, served, in context, identifier);
             return TypedResults.Bytes(json, "application/json");
         }
     }
@@ -81,18 +81,19 @@ public static class EvaluateAll
         return [new EventStream("sse", url, InactivityDelaySec)];
     }
 
-    private static void Record(EvaluationRecorder recorder, EnvironmentSnapshot snapshot, ushort[] outcomes, bool[] served, string? identifier)
+    private static void Record(EvaluationRecorder recorder, EnvironmentSnapshot snapshot, ushort[] outcomes, bool[] served,
+        in EvaluationContext context, string? identifier)
     {
         if (Array.TrueForAll(served, s => s))
         {
-            recorder.Record(snapshot, outcomes, -1, identifier);
+            recorder.Record(snapshot, outcomes, -1, in context, identifier);
             return;
         }
         for (var i = 0; i < outcomes.Length; i++)
         {
             if (served[i])
             {
-                recorder.Record(snapshot, outcomes.AsSpan(i, 1), i, identifier);
+                recorder.Record(snapshot, outcomes.AsSpan(i, 1), i, in context, identifier);
             }
         }
     }

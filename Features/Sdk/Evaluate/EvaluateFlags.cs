@@ -99,7 +99,7 @@ public static class EvaluateFlags
                 outcomes[i] = Outcome.Of(flags[i].Evaluate(in context, identifier));
             }
         }
-        recorder.Record(snapshot, outcomes, -1, identifier);
+        recorder.Record(snapshot, outcomes, -1, in context, identifier);
 
         WriteBody(http.Response, snapshot, outcomes, request?.Enveloped == true);
         await http.Response.BodyWriter.FlushAsync(http.RequestAborted);

@@ -202,6 +202,12 @@ public sealed class FlagTests(AppFixture app) : IClassFixture<AppFixture>
                 INSERT INTO evaluation_latest (environment_id, identifier, results)
                 VALUES (@environmentId, 'u', jsonb_build_object(@flagId::text, '{"result":true}'::jsonb, 'other', '{"result":false}'::jsonb))
                 """, new { environmentId, flagId = flagId.ToString() });
+            await db.ExecuteAsync("""
+                INSERT INTO configuration_versions (environment_id, version, ruleset) VALUES (@environmentId, 'v1', '{}');
+                INSERT INTO evaluation_contexts (environment_id, identifier, flag_id, version, context, evaluated_at)
+                VALUES (@environmentId, 'u', @flagId, 'v1', '{}', now()),
+                       (@environmentId, 'u', '00000000-0000-0000-0000-000000000000', 'v1', '{}', now());
+                """, new { environmentId, flagId });
         }
 
         (await client.DeleteAsync($"{flags}/{flagId}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
@@ -210,7 +216,10 @@ public sealed class FlagTests(AppFixture app) : IClassFixture<AppFixture>
             SELECT (SELECT count(*) FROM targeting_rules WHERE flag_id = @flagId)
                  + (SELECT count(*) FROM flag_environments WHERE flag_id = @flagId)
                  + (SELECT count(*) FROM flag_evaluation_counts WHERE flag_id = @flagId)
+                 + (SELECT count(*) FROM evaluation_contexts WHERE flag_id = @flagId)
             """, new { flagId })).Should().Be(0);
+        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM evaluation_contexts WHERE environment_id = ANY(@environments)", new { environments }))
+            .Should().Be(2, "evaluations of every flag stay: they answer for the other flags");
         (await db.QueryAsync<string>("SELECT results::text FROM evaluation_latest WHERE environment_id = ANY(@environments)", new { environments }))
             .Should().HaveCount(2).And.AllBe("""{"other": {"result": false}}""", "the flag leaves every environment's latest answers");
     }

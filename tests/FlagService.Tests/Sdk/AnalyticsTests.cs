@@ -121,6 +121,6 @@ public sealed class AnalyticsTests(AppFixture app) : IClassFixture<AppFixture>
 
         await using var db = new NpgsqlConnection(database.ConnectionString);
         (await db.ExecuteScalarAsync<long>("SELECT COALESCE(sum(count), 0) FROM flag_evaluation_counts")).Should().Be(25);
-        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM evaluation_latest")).Should().Be(25);
+        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM evaluation_contexts")).Should().Be(25);
     }
 }
