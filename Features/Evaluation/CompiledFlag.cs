@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -16,6 +17,7 @@ public sealed class CompiledFlag
     private readonly CompiledServe _fallthrough;
     private readonly byte[] _keyPrefix;
     private readonly CompiledRule[] _rules;
+    private readonly byte[]?[] _entries;
 
     private CompiledFlag(FlagDefinition definition, IReadOnlyList<VariantDefinition> variants, CompiledRule[] rules)
     {
@@ -42,6 +44,7 @@ public sealed class CompiledFlag
             _fallthrough = CompiledServe.Parse(definition.ServeJson, Variants, 0);
         }
         Prerequisites = definition.Prerequisites ?? [];
+        _entries = new byte[Variants.Length << Outcome.ReasonBits][];
         IsStatic = !_enabled || (rules.Length == 0 && Prerequisites.Count == 0 && _fallthrough.IsFixed);
         IsSplit = _enabled && !_fallthrough.IsFixed;
     }
@@ -156,6 +159,32 @@ public sealed class CompiledFlag
             : _fallthrough.IsDistribution ? EvaluationReason.Rollout
             : EvaluationReason.Default;
         return Result(variant, reason, null, identifierMissing);
+    }
+
+    // The flag's entry in an /sdk/v1/evaluate answer for an outcome, as UTF-8 JSON:
+    // "key":{"enabled":true,"reason":"rollout","variant":"on","value":true}. A flag has a handful of
+    // outcomes, so each entry is written once (on first use) and answers copy bytes instead of
+    // writing JSON for every flag of every request. Racing first uses build equal arrays.
+    public byte[] ResponseEntry(ushort outcome) => _entries[outcome] ??= WriteEntry(outcome);
+
+    private byte[] WriteEntry(ushort outcome)
+    {
+        var (variant, reason) = (Outcome.Variant(outcome), Outcome.Reason(outcome));
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject(JsonEncodedText.Encode(Key));
+            json.WriteBoolean("enabled", IsEnabled(variant, reason));
+            json.WriteString("reason", reason.ToWire());
+            json.WriteString("variant", EncodedVariants[variant]);
+            // Values were validated JSON when written.
+            json.WritePropertyName("value");
+            json.WriteRawValue(RawValues[variant], skipInputValidation: true);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan[1..^1].ToArray();
     }
 
     private EvaluationResult Result(int variant, EvaluationReason reason, Guid? ruleId, bool identifierMissing) =>
