@@ -15,7 +15,7 @@ public sealed class CompiledFlag
     private readonly bool _enabled;
     private readonly int _offVariant;
     private readonly CompiledServe _fallthrough;
-    private readonly byte[] _keyPrefix;
+    private readonly BucketKey _bucketKey;
     private readonly CompiledRule[] _rules;
     private readonly byte[]?[] _entries;
 
@@ -31,7 +31,7 @@ public sealed class CompiledFlag
         Values = variants.Select(v => JsonDocument.Parse(v.ValueJson).RootElement.Clone()).ToArray();
         _enabled = definition.Enabled;
         _rules = rules;
-        _keyPrefix = Bucketing.KeyPrefix(definition.Key);
+        _bucketKey = new BucketKey(definition.Key);
         if (IsBoolean)
         {
             _offVariant = OffVariant;
@@ -148,12 +148,12 @@ public sealed class CompiledFlag
         {
             if (rule.Matches(in context, identifier))
             {
-                var served = rule.Serve.Pick(_keyPrefix, identifier, _offVariant, out var missing);
+                var served = rule.Serve.Pick(_bucketKey, identifier, _offVariant, out var missing);
                 return Result(served, EvaluationReason.RuleMatch, rule.Id, missing);
             }
         }
 
-        var variant = _fallthrough.Pick(_keyPrefix, identifier, _offVariant, out var identifierMissing);
+        var variant = _fallthrough.Pick(_bucketKey, identifier, _offVariant, out var identifierMissing);
         var reason = IsBoolean ? (variant == OnVariant ? EvaluationReason.Rollout : EvaluationReason.RolloutExcluded)
             : identifierMissing ? EvaluationReason.RolloutExcluded
             : _fallthrough.IsDistribution ? EvaluationReason.Rollout

@@ -96,7 +96,7 @@ internal sealed class CompiledServe
     }
 
     // Without an identifier a real split cannot place the user: the off variant, flagged missing.
-    public int Pick(ReadOnlySpan<byte> keyPrefix, string? identifier, int offVariant, out bool identifierMissing)
+    public int Pick(BucketKey key, string? identifier, int offVariant, out bool identifierMissing)
     {
         identifierMissing = false;
         if (_single >= 0)
@@ -112,7 +112,7 @@ internal sealed class CompiledServe
             identifierMissing = true;
             return offVariant;
         }
-        var bucket = Bucketing.Bucket(keyPrefix, identifier);
+        var bucket = Bucketing.Bucket(key, identifier);
         for (var i = 0; i < _cumulative.Length; i++)
         {
             if (_cumulative[i] > bucket)

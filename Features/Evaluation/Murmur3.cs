@@ -9,19 +9,27 @@ public static class Murmur3
     private const uint C1 = 0xcc9e2d51;
     private const uint C2 = 0x1b873593;
 
-    public static uint Hash32(ReadOnlySpan<byte> data, uint seed = 0)
+    public static uint Hash32(ReadOnlySpan<byte> data, uint seed = 0) => Continue(seed, data, data.Length);
+
+    // The state after the whole 4-byte blocks of data (the rest of data is not read): a key that
+    // starts every hashed input is mixed once, and Continue goes on from there.
+    public static uint Blocks(uint h, ReadOnlySpan<byte> data)
     {
-        var h = seed;
         var blocks = data.Length / 4;
         for (var i = 0; i < blocks; i++)
         {
-            var k = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(i * 4, 4));
-            h ^= MixK(k);
+            h ^= MixK(BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(i * 4, 4)));
             h = BitOperations.RotateLeft(h, 13);
             h = (h * 5) + 0xe6546b64;
         }
+        return h;
+    }
 
-        var tail = data[(blocks * 4)..];
+    // Hashes data from state h, where totalLength counts the bytes already mixed into h as well.
+    public static uint Continue(uint h, ReadOnlySpan<byte> data, int totalLength)
+    {
+        h = Blocks(h, data);
+        var tail = data[(data.Length / 4 * 4)..];
         uint t = 0;
         switch (tail.Length)
         {
@@ -38,7 +46,7 @@ public static class Murmur3
         }
 
         // Final avalanche (fmix32): spreads similar keys such as user_1, user_2 over all buckets.
-        h ^= (uint)data.Length;
+        h ^= (uint)totalLength;
         h ^= h >> 16;
         h *= 0x85ebca6b;
         h ^= h >> 13;
