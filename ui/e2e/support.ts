@@ -4,15 +4,15 @@ import { resolve } from 'node:path';
 
 // Every page is watched: an error in the console or an uncaught exception fails the test, except
 // the browser's own line for an HTTP error that the test provokes on purpose (allowConsoleErrors).
-export function watchConsole(page: Page, allowed: RegExp[] = []) {
+export function watchConsole(page: Page, allowed?: RegExp) {
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(`${e.name}: ${e.message}`));
-  return () => expect(errors.filter((e) => !allowed.some((a) => a.test(e))), 'console errors').toEqual([]);
+  return () => expect(errors.filter((e) => !allowed?.test(e)), 'console errors').toEqual([]);
 }
 
-export const test = base.extend<{ allowConsoleErrors: RegExp[] }>({
-  allowConsoleErrors: [[], { option: true }],
+export const test = base.extend<{ allowConsoleErrors: RegExp | undefined }>({
+  allowConsoleErrors: [undefined, { option: true }],
   page: async ({ page, allowConsoleErrors }, use) => {
     const check = watchConsole(page, allowConsoleErrors);
     await use(page);
@@ -21,7 +21,8 @@ export const test = base.extend<{ allowConsoleErrors: RegExp[] }>({
 });
 export { expect };
 
-export const failedRequest = (status: number) => new RegExp(`Failed to load resource: the server responded with a status of ${status}`);
+export const failedRequests = (...statuses: number[]) =>
+  new RegExp(`^Failed to load resource: the server responded with a status of (${statuses.join('|')}) `);
 
 let counter = 0;
 export const uniqueEmail = (who: string) => `${who}-${Date.now().toString(36)}-${counter++}@example.com`;

@@ -54,8 +54,9 @@ const auth: Middleware = {
     return request;
   },
   onResponse({ request, response }) {
-    // An expired or revoked session: back to sign-in, keeping where the user was.
-    if (response.status === 401 && new URL(request.url).pathname.startsWith('/api/')) {
+    // An expired or revoked session: back to sign-in, keeping where the user was (once, however
+    // many calls were in flight).
+    if (response.status === 401 && new URL(request.url).pathname.startsWith('/api/') && location.pathname !== '/sign-in') {
       session.end();
       const target = signInPath();
       history.replaceState(null, '', target);
