@@ -116,3 +116,13 @@ export function CopyButton({ value, label }: { value: string; label: string }) {
 export function Loading({ what }: { what: string }) {
   return <p className="muted" role="status">Loading {what}…</p>;
 }
+
+// A form's submit button, and Cancel where the form can be closed.
+export function FormActions({ submit, pending, onCancel }: { submit: string; pending?: boolean; onCancel?: () => void }) {
+  return (
+    <div className="actions">
+      <button type="submit" className="primary" disabled={pending}>{submit}</button>
+      {onCancel && <button type="button" onClick={onCancel}>Cancel</button>}
+    </div>
+  );
+}

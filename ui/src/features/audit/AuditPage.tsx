@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ErrorNote, Loading, SelectField, TextField } from '../../app/controls';
+import { ErrorNote, FormActions, Loading, SelectField, TextField } from '../../app/controls';
 import { useProject } from '../projects/ProjectContext';
 
 const resourceTypes = ['project', 'environment', 'flag', 'rule', 'segment', 'schedule', 'member', 'token'];
@@ -41,7 +41,7 @@ export function AuditPage() {
         <SelectField label="In environment" value={draft.environment} options={[['', 'any'], ...environments.map((e) => e.key)]} onChange={(e) => set({ environment: e.target.value })} />
         <TextField label="From" type="datetime-local" value={draft.from} onChange={(e) => set({ from: e.target.value })} />
         <TextField label="To" type="datetime-local" value={draft.to} onChange={(e) => set({ to: e.target.value })} />
-        <div className="actions"><button type="submit" className="primary">Filter</button></div>
+        <FormActions submit="Filter" />
       </form>
       {audit.isPending ? <Loading what="the audit log" /> : <ErrorNote error={audit.error} />}
       {audit.data && entries.length === 0 && <p className="muted">No entries match.</p>}

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ConfirmButton, CopyButton, ErrorNote, SelectField, TextField, fieldError } from '../../app/controls';
+import { ConfirmButton, CopyButton, ErrorNote, FormActions, SelectField, TextField, fieldError } from '../../app/controls';
 import { useProject } from '../projects/ProjectContext';
 
 type Environment = Schemas['EnvironmentResponse'];
@@ -80,10 +80,7 @@ function NewEnvironment({ onCreated, onCancel }: { onCreated: (e: Environment) =
           options={[['', 'every flag off'], ...environments.map((e): [string, string] => [e.key, `a copy of ${e.key}`])]} onChange={(e) => setCopyFrom(e.target.value)} />
       </div>
       <ErrorNote error={create.error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>Create</button>
-        <button type="button" onClick={onCancel}>Cancel</button>
-      </div>
+      <FormActions submit="Create" pending={create.isPending} onCancel={onCancel} />
     </form>
   );
 }
@@ -111,10 +108,7 @@ function EnvironmentCard({ environment: e, onKeys }: { environment: Environment;
       {renaming ? (
         <form onSubmit={(ev) => { ev.preventDefault(); update.mutate({ name }); }}>
           <TextField label="Name" value={name} onChange={(ev) => setName(ev.target.value)} error={fieldError(update.error, 'name')} autoFocus />
-          <div className="actions">
-            <button type="submit" className="primary">Save</button>
-            <button type="button" onClick={() => setRenaming(false)}>Cancel</button>
-          </div>
+          <FormActions submit="Save" onCancel={() => setRenaming(false)} />
         </form>
       ) : (
         <h3>{e.name} <code>{e.key}</code> {e.is_default && <span className="badge on">default</span>}</h3>

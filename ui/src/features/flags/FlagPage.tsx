@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ConfirmButton, ErrorNote, Loading, Switch, TextArea, TextField, fieldError } from '../../app/controls';
+import { ConfirmButton, ErrorNote, FormActions, Loading, Switch, TextArea, TextField, fieldError } from '../../app/controls';
 import { Link, navigate } from '../../app/router';
 import { EvaluationsChart } from '../analytics/EvaluationsChart';
 import { useProject } from '../projects/ProjectContext';
@@ -67,10 +67,7 @@ function Details({ flag }: { flag: Flag }) {
         <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={fieldError(save.error, 'name')} />
         <TextArea label="Description" value={description} onChange={(e) => setDescription(e.target.value)} error={fieldError(save.error, 'description')} />
         <ErrorNote error={save.error} />
-        <div className="actions">
-          <button type="submit" className="primary" disabled={save.isPending}>Save</button>
-          <button type="button" onClick={() => setEditing(false)}>Cancel</button>
-        </div>
+        <FormActions submit="Save" pending={save.isPending} onCancel={() => setEditing(false)} />
       </form>
     );
   }

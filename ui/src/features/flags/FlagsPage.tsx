@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ErrorNote, Loading, SelectField, Switch, TextArea, TextField, fieldError } from '../../app/controls';
+import { ErrorNote, FormActions, Loading, SelectField, Switch, TextArea, TextField, fieldError } from '../../app/controls';
 import { Link, navigate } from '../../app/router';
 import { useProject } from '../projects/ProjectContext';
 import { flagsQuery, toggleFlag } from './queries';
@@ -114,10 +114,7 @@ function NewFlag({ onDone }: { onDone: () => void }) {
       {type !== 'boolean' && <VariantsEditor type={type} drafts={variants} onChange={setVariants} error={error} />}
       <p className="muted">The flag starts off in every environment.</p>
       <ErrorNote error={create.error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>Create</button>
-        <button type="button" onClick={onDone}>Cancel</button>
-      </div>
+      <FormActions submit="Create" pending={create.isPending} onCancel={onDone} />
     </form>
   );
 }

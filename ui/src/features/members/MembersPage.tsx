@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ConfirmButton, ErrorNote, Loading, SelectField, TextField, fieldError } from '../../app/controls';
+import { ConfirmButton, ErrorNote, FormActions, Loading, SelectField, TextField, fieldError } from '../../app/controls';
 import { navigate } from '../../app/router';
 import { useProject } from '../projects/ProjectContext';
 
@@ -41,9 +41,7 @@ function Invite() {
     <form className="panel grid3" onSubmit={submit} aria-label="Invite a member">
       <TextField label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={fieldError(invite.error, 'email')} />
       <SelectField label="Role" value={role} options={roles} onChange={(e) => setRole(e.target.value)} error={fieldError(invite.error, 'role')} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={invite.isPending}>Invite</button>
-      </div>
+      <FormActions submit="Invite" pending={invite.isPending} />
       <ErrorNote error={invite.error} />
       {invite.isSuccess && <p role="status">{invite.data.email} is invited as {invite.data.role}: a member now if they have an account, or once they register.</p>}
     </form>

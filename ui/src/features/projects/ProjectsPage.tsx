@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ConfirmButton, ErrorNote, Loading, TextArea, TextField, fieldError } from '../../app/controls';
+import { ConfirmButton, ErrorNote, FormActions, Loading, TextArea, TextField, fieldError } from '../../app/controls';
 import { Link, navigate } from '../../app/router';
 
 export const projectsQuery = { queryKey: ['projects'], queryFn: () => call(api.GET('/api/projects')) };
@@ -46,10 +46,7 @@ function NewProject({ onDone }: { onDone: () => void }) {
       <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={fieldError(create.error, 'name')} autoFocus />
       <TextArea label="Description" value={description} onChange={(e) => setDescription(e.target.value)} error={fieldError(create.error, 'description')} />
       <ErrorNote error={create.error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>Create</button>
-        <button type="button" onClick={onDone}>Cancel</button>
-      </div>
+      <FormActions submit="Create" pending={create.isPending} onCancel={onDone} />
     </form>
   );
 }
@@ -74,10 +71,7 @@ function ProjectCard({ project }: { project: Schemas['ProjectResponse'] }) {
         <form onSubmit={(e) => { e.preventDefault(); rename.mutate(); }} aria-label={`Rename ${project.name}`}>
           <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={fieldError(rename.error, 'name')} autoFocus />
           <ErrorNote error={rename.error} />
-          <div className="actions">
-            <button type="submit" className="primary" disabled={rename.isPending}>Save</button>
-            <button type="button" onClick={() => setRenaming(false)}>Cancel</button>
-          </div>
+          <FormActions submit="Save" pending={rename.isPending} onCancel={() => setRenaming(false)} />
         </form>
       ) : (
         <>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, call } from '../../api/client';
-import { Checkbox, ErrorNote, SelectField, TextField, fieldError } from '../../app/controls';
+import { Checkbox, ErrorNote, FormActions, SelectField, TextField, fieldError } from '../../app/controls';
 import type { Flag } from '../flags/FlagPage';
 import { ServeEditor, serveRequest, type Serve } from '../flags/ServeEditor';
 import { useProject } from '../projects/ProjectContext';
@@ -73,10 +73,7 @@ export function RuleForm({ flag, rule, priority, onDone }: { flag: Flag; rule?: 
       </div>
       <Checkbox label="Enabled" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
       <ErrorNote error={save.error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending}>Save rule</button>
-        <button type="button" onClick={onDone}>Cancel</button>
-      </div>
+      <FormActions submit="Save rule" pending={save.isPending} onCancel={onDone} />
     </form>
   );
 }

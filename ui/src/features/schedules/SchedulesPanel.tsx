@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ErrorNote, SelectField, TextField, fieldError } from '../../app/controls';
+import { ErrorNote, FormActions, SelectField, TextField, fieldError } from '../../app/controls';
 import type { Flag } from '../flags/FlagPage';
 import { useProject } from '../projects/ProjectContext';
 
@@ -74,7 +74,7 @@ export function SchedulesPanel({ flag }: { flag: Flag }) {
               onChange={(e) => setAmount(e.target.value)} error={error('change.serve')} />
           )}
           <ErrorNote error={create.error} />
-          <div className="actions"><button type="submit" className="primary" disabled={create.isPending}>Schedule</button></div>
+          <FormActions submit="Schedule" pending={create.isPending} />
         </form>
       )}
     </section>

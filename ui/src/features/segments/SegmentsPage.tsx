@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ConfirmButton, ErrorNote, Loading, TextArea, TextField, fieldError } from '../../app/controls';
+import { ConfirmButton, ErrorNote, FormActions, Loading, TextArea, TextField, fieldError } from '../../app/controls';
 import { useProject } from '../projects/ProjectContext';
 import { ConditionsEditor, conditionsRequest, describeCondition, draftConditions, type ConditionDraft } from '../rules/ConditionsEditor';
 import { segmentsQuery } from './queries';
@@ -93,10 +93,7 @@ function SegmentForm({ segment, onDone }: { segment?: Segment; onDone: () => voi
       </div>
       <ConditionsEditor drafts={conditions} onChange={setConditions} error={error} />
       <ErrorNote error={save.error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending}>{segment ? 'Save segment' : 'Create'}</button>
-        <button type="button" onClick={onDone}>Cancel</button>
-      </div>
+      <FormActions submit={segment ? 'Save segment' : 'Create'} pending={save.isPending} onCancel={onDone} />
     </form>
   );
 }

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
-import { ConfirmButton, CopyButton, ErrorNote, Loading, SelectField, TextField, fieldError } from '../../app/controls';
+import { ConfirmButton, CopyButton, ErrorNote, FormActions, Loading, SelectField, TextField, fieldError } from '../../app/controls';
 import { projectsQuery } from '../projects/ProjectsPage';
 
 const when = (t: string | null) => (t ? new Date(t).toLocaleString() : '—');
@@ -77,7 +77,7 @@ function NewToken({ projects, onCreated }: { projects: Schemas['ProjectResponse'
         onChange={(e) => setProjectId(e.target.value)} error={error('project_id')} />
       <TextField label="Expires" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} error={error('expires_at')} />
       <ErrorNote error={create.error} />
-      <div className="actions"><button type="submit" className="primary" disabled={create.isPending}>Create token</button></div>
+      <FormActions submit="Create token" pending={create.isPending} />
     </form>
   );
 }
