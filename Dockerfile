@@ -1,4 +1,13 @@
-# Multi-stage: the SDK image builds, the small ASP.NET runtime image runs as a non-root user.
+# Multi-stage: Node builds the admin UI, the SDK image builds the service, the small ASP.NET
+# runtime image runs as a non-root user.
+FROM node:22-bookworm-slim AS ui
+WORKDIR /src/ui
+COPY ui/package.json ui/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY ui/ ./
+# Vite writes to ../wwwroot, the service's static folder.
+RUN npm run build
+
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props FlagService.csproj ./
@@ -6,7 +15,9 @@ COPY global.json Directory.Build.props Directory.Packages.props FlagService.cspr
 ARG RID=linux-x64
 RUN dotnet restore FlagService.csproj -r $RID
 COPY . .
-RUN dotnet publish FlagService.csproj -c Release -r $RID --self-contained false -o /app --no-restore
+COPY --from=ui /src/wwwroot ./wwwroot
+# The UI is already built (the stage above): publish copies wwwroot/ without running npm here.
+RUN dotnet publish FlagService.csproj -c Release -r $RID --self-contained false -o /app --no-restore -p:SkipAdminUi=true
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

@@ -59,6 +59,7 @@ app.MapSdk();
 app.MapOfrep();
 app.MapAnalytics();
 app.MapSchedules();
+app.MapAdminUi();
 
 return await app.RunWithMigrationsAsync();
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against real PostgreSQL: the xunit suite (Testcontainers when a Docker
 # engine is reachable, otherwise a throwaway local cluster under .data/test that this script starts
-# and stops), then the OpenFeature client suite (Node) against the built service.
-# Ends with one line "N passed, M failed" counted from the results of both.
+# and stops), then the OpenFeature client suite (Node) and the admin UI's end-to-end suite
+# (Playwright on Debian's Chromium) against the built service.
+# Ends with one line "N passed, M failed" counted from the results of all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -31,22 +32,36 @@ if [ -z "${FLAGSERVICE_TEST_POSTGRES:-}" ] && ! { command -v docker >/dev/null &
   FLAGSERVICE_TEST_POSTGRES=$(postgres_connection_string "$pg_port" postgres)
 fi
 
+# Node and npm: the build runs npm for the admin UI (ui/), and two suites below are Node's.
+if ! command -v npm >/dev/null 2>&1; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 rm -rf TestResults && mkdir -p TestResults
 status=0
 dotnet test FlagService.sln -c Release --logger "trx" --results-directory TestResults "$@" || status=$?
 
 # The OpenFeature providers from npm, against the service on a fresh database.
-if ! command -v npm >/dev/null 2>&1; then
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
 PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U "$PG_USER_NAME" -d postgres -qc \
   "DROP DATABASE IF EXISTS flagservice_ofrep WITH (FORCE)"
 postgres_create_database "$pg_port" flagservice_ofrep
 ConnectionStrings__Postgres=$(postgres_connection_string "$pg_port" flagservice_ofrep) \
   tests/ofrep-clients/run.sh 2>&1 | tee TestResults/ofrep-clients.tap || status=$?
 
-# Sum the counters of every TRX file and the Node runner's summary, so that a run that executed
-# nothing shows as "0 passed".
+# The admin UI in a browser: Playwright drives Debian's Chromium (Playwright's own browser download
+# is not used), against the service on a fresh database.
+if [ ! -x /usr/bin/chromium ]; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U "$PG_USER_NAME" -d postgres -qc \
+  "DROP DATABASE IF EXISTS flagservice_ui_e2e WITH (FORCE)"
+postgres_create_database "$pg_port" flagservice_ui_e2e
+ConnectionStrings__Postgres=$(postgres_connection_string "$pg_port" flagservice_ui_e2e) \
+  PLAYWRIGHT_JSON="$PWD/TestResults/ui-e2e.json" ui/e2e/run.sh || status=$?
+
+# Sum the counters of every TRX file, the Node runner's summary and Playwright's report, so that a
+# run that executed nothing shows as "0 passed".
 passed=0; failed=0
 for trx in TestResults/*.trx; do
   [ -f "$trx" ] || continue
@@ -58,5 +73,11 @@ done
 p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' TestResults/ofrep-clients.tap | tail -n 1)
 f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' TestResults/ofrep-clients.tap | tail -n 1)
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+if [ -f TestResults/ui-e2e.json ]; then
+  read -r p f < <(node -e "const s = require('./TestResults/ui-e2e.json').stats; console.log(s.expected + s.flaky, s.unexpected)")
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  failed=$((failed + 1))   # the suite did not get as far as running (its output says why)
+fi
 echo "$passed passed, $failed failed"
 exit "$status"
