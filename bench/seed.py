@@ -6,13 +6,17 @@ Three projects of 20 flags each: "plain" with user_id / user_email / email_domai
 three variants served by a 50/30/20 distribution and by the same three kinds of rule. The plain
 project's production state is promoted to its staging environment too. Prints one line:
 <plain project id> <plain sdk key> <attribute project id> <attribute sdk key> <plain staging sdk key>
-<multivariate project id> <multivariate sdk key> <segmented project id> <segmented sdk key>.
+<multivariate project id> <multivariate sdk key> <segmented project id> <segmented sdk key>
+<large project id> <large sdk key>.
 The "segmented" project's 20 flags each have a rule on one 10 000-identifier segment (every other
 user), a 50 % rollout, and (but the first) one prerequisite, flag i requiring flag (i - 1) / 2.
+The "large" project has 1 000 flags, each with a 50 % rollout and a user_id rule (created four
+requests at a time).
 Usage: seed.py BASE_URL
 """
 import json
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 import sys
 import urllib.error
 import urllib.request
@@ -112,6 +116,20 @@ def create_segmented_flags(base, token, project_id):
              {"rule_type": "segment", "rule_value": "bench_segment", "rollout_percentage": 80}, token)
 
 
+LARGE_FLAGS = 1000
+
+
+def create_large_flags(base, token, project_id):
+    def create(i):
+        flag = call(base, "POST", f"/api/projects/{project_id}/flags", {
+            "name": f"Flag {i}", "key": f"flag_{i:04d}", "enabled": True, "rollout_percentage": 50,
+        }, token)
+        call(base, "POST", f"/api/projects/{project_id}/flags/{flag['id']}/rules",
+             {"rule_type": "user_id", "rule_value": f"user_{i * 7}"}, token)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(create, range(LARGE_FLAGS)))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: seed.py BASE_URL")
@@ -129,7 +147,8 @@ def main():
     call(base, "POST", f"/api/projects/{plain}/environments/staging/copy-from/production", {}, token)
     environments = call(base, "GET", f"/api/projects/{plain}/environments", None, token)
     out.append(next(e["sdk_key"] for e in environments if e["key"] == "staging"))
-    for name, create in (("Bench multivariate", create_multivariate_flags), ("Bench segmented", create_segmented_flags)):
+    for name, create in (("Bench multivariate", create_multivariate_flags), ("Bench segmented", create_segmented_flags),
+                         ("Bench 1000 flags", create_large_flags)):
         project = call(base, "POST", "/api/projects", {"name": name}, token)
         create(base, token, project["id"])
         out += [project["id"], project["sdk_key"]]

@@ -18,6 +18,7 @@ DATABASE=flagservice_bench
 SERVICE_URL=http://127.0.0.1:${BENCH_SERVICE_PORT:-5180}
 CEILING_URL=http://127.0.0.1:${BENCH_CEILING_PORT:-5181}
 FLAGS=20
+LARGE_FLAGS=1000
 
 log() { echo "[bench] $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -104,9 +105,10 @@ log "starting FlagService on $SERVICE_URL"
 start_service
 wait_until_ready "$SERVICE_PID" FlagService "$WORK/service.log" curl -fsS "$SERVICE_URL/health"
 
-log "creating a user, 4 projects, 80 flags, 200 rules and a 10 000-identifier segment"
+log "creating a user, 5 projects, 1 080 flags, 1 200 rules and a 10 000-identifier segment"
 seeded=$(python3 bench/seed.py "$SERVICE_URL") || die "creating the benchmark data failed"
-read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY STAGING_KEY MULTIVARIATE_PROJECT MULTIVARIATE_KEY SEGMENTED_PROJECT SEGMENTED_KEY <<<"$seeded"
+read -r PLAIN_PROJECT PLAIN_KEY ATTRIBUTE_PROJECT ATTRIBUTE_KEY STAGING_KEY MULTIVARIATE_PROJECT MULTIVARIATE_KEY SEGMENTED_PROJECT SEGMENTED_KEY \
+  LARGE_PROJECT LARGE_KEY <<<"$seeded"
 
 evaluate_once() {
   curl -fsS -X POST "$1/sdk/v1/evaluate" -H "X-SDK-Key: $2" -H 'Content-Type: application/json' -d "$3"
@@ -119,8 +121,11 @@ evaluate_once "$SERVICE_URL" "$ATTRIBUTE_KEY" '{"user_id":"user_1","custom_attri
 # Multivariate answers carry string values: the ceiling gets that body for its own run of the case.
 evaluate_once "$SERVICE_URL" "$MULTIVARIATE_KEY" '{"user_id":"user_1"}' >"$WORK/multivariate-body.json" ||
   die "POST /sdk/v1/evaluate failed on the multivariate project"
-# Requests sent to the plain project, and how many of wrk's may be served yet uncounted by wrk.
-plain_evaluations=1 plain_in_flight=0
+# The 1 000-flag answer (about 90 KB) is the ceiling's body for that case.
+evaluate_once "$SERVICE_URL" "$LARGE_KEY" '{"user_id":"user_1"}' >"$WORK/large-body.json" ||
+  die "POST /sdk/v1/evaluate failed on the 1 000-flag project"
+# Requests sent to the plain and the 1 000-flag project, and how many of wrk's may be served yet uncounted by wrk.
+plain_evaluations=1 plain_in_flight=0 large_evaluations=1 large_in_flight=0
 
 # A deploy: the same build restarted on the migrated database, timed from exec to /health/ready.
 stop_process "$SERVICE_PID"
@@ -141,13 +146,16 @@ OTHER_MAX=0
 # CPU taken by unrelated processes, which skews the numbers.
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 process_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-benchmark_ticks() {
-  local postmaster pid sum
-  sum=$(process_ticks "$1")
-  postmaster=$(head -n 1 "$REPO_ROOT/.data/bench/postmaster.pid" 2>/dev/null) || { echo "$sum"; return; }
+# PostgreSQL's processes: the postmaster and its children (their exited children's time included).
+postgres_ticks() {
+  local postmaster pid sum=0
+  postmaster=$(head -n 1 "$REPO_ROOT/.data/bench/postmaster.pid" 2>/dev/null) || { echo 0; return; }
   for pid in "$postmaster" $(pgrep -P "$postmaster"); do sum=$((sum + $(process_ticks "$pid"))); done
   echo "$sum"
 }
+HZ=$(getconf CLK_TCK)
+# CPU microseconds per request from clock ticks and a request count.
+per_request_us() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN {printf "%.0f", (n > 0 ? t * 1000000 / hz / n : 0)}'; }
 # "times" in the same subshell as wrk reports wrk's CPU time as its children's: "0m1.50s 0m0.25s".
 children_ticks() { tr ',' '.' <<<"$1" | awk -v hz="$(getconf CLK_TCK)" '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * hz }'; }
 field() { sed -E "s/.*[ ]$1=([^ ]+).*/\1/" <<<"$2"; }
@@ -167,6 +175,10 @@ wrk_run() {
   if [ "$key" = "$PLAIN_KEY" ] && [ "$url" = "$SERVICE_URL" ]; then
     plain_evaluations=$((plain_evaluations + $(field requests "$RESULT")))
     plain_in_flight=$((plain_in_flight + connections))
+  fi
+  if [ "$key" = "$LARGE_KEY" ] && [ "$url" = "$SERVICE_URL" ]; then
+    large_evaluations=$((large_evaluations + $(field requests "$RESULT")))
+    large_in_flight=$((large_in_flight + connections))
   fi
 }
 
@@ -188,25 +200,33 @@ warm_up() {
   fi
 }
 
-# run_case LABEL URL PID MODE KEY CONNECTIONS: a warm-up, then the measured run; adds a table row.
+# run_case LABEL URL PID MODE KEY CONNECTIONS: a warm-up, then the measured run; adds a table row
+# with the server's and PostgreSQL's CPU per request and the server's peak RSS during the run.
 run_case() {
-  local label=$1 url=$2 pid=$3 mode=$4 key=$5 connections=$6 before after own other
+  local label=$1 url=$2 pid=$3 mode=$4 key=$5 connections=$6 before after own database other requests peak
   log "$label, $connections connection(s): ${WARMUP} s warm-up, ${DURATION} s measured"
   wrk_run "$url" "$mode" "$key" "$connections" "$WARMUP"
+  # Writing 5 to clear_refs resets the process's peak RSS (VmHWM) to its current RSS.
+  echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
   read -r -a before <<<"$(machine_ticks)"
-  own=$(benchmark_ticks "$pid")
+  own=$(process_ticks "$pid")
+  database=$(postgres_ticks)
   wrk_run "$url" "$mode" "$key" "$connections" "$DURATION"
   read -r -a after <<<"$(machine_ticks)"
-  other=$(( (after[0] - before[0] - ($(benchmark_ticks "$pid") - own) - WRK_TICKS) * 100 / (after[1] - before[1]) ))
+  own=$(( $(process_ticks "$pid") - own ))
+  database=$(( $(postgres_ticks) - database ))
+  peak=$(rss_mib "$pid" VmHWM)
+  other=$(( (after[0] - before[0] - own - database - WRK_TICKS) * 100 / (after[1] - before[1]) ))
   [ "$other" -gt "$OTHER_MAX" ] && OTHER_MAX=$other
   [ "$other" -le 10 ] || log "warning: other processes used ${other}% of the CPUs during this run: the numbers are skewed"
+  requests=$(field requests "$RESULT")
   RPS["$label/$connections"]=$(field rps "$RESULT")
-  ROWS+=("$label|$connections|$(field rps "$RESULT")|$(field p50_ms "$RESULT")|$(field p99_ms "$RESULT")")
+  ROWS+=("$label|$connections|$(field rps "$RESULT")|$(field p50_ms "$RESULT")|$(field p99_ms "$RESULT")|$(per_request_us "$own" "$requests")|$(per_request_us "$database" "$requests")|$peak")
 }
 
 analytics_writes() {
   psql_bench -d "$DATABASE" -c "SELECT COALESCE(sum(n_tup_ins + n_tup_upd), 0) FROM pg_stat_user_tables
-    WHERE relname IN ('flag_evaluation_counts', 'evaluation_latest')"
+    WHERE relname IN ('flag_evaluation_counts', 'evaluation_contexts', 'configuration_versions')"
 }
 warm_up "$SERVICE_URL"
 writes_before=$(analytics_writes)
@@ -233,12 +253,16 @@ run_case "evaluate, multivariate (3 variants, a distribution, 3 rules)" "$SERVIC
 # Each flag: a rule on a 10 000-identifier segment and (but one) a prerequisite. Its answers have
 # the plain project's shape and size, so the plain ceiling stands beside it.
 run_case "evaluate, segment rule (10 000 ids) + a prerequisite per flag" "$SERVICE_URL" "$SERVICE_PID" plain "$SEGMENTED_KEY" 64
+run_case "evaluate, 1 000 flags (50 % rollout + a user-id rule each)" "$SERVICE_URL" "$SERVICE_PID" plain "$LARGE_KEY" 64
 
 # Throughput must not depend on the size of the analytics tables: grow each by a million rows
 # (identifiers of the plain project, and minutes long past of its flags), then run the plain case again.
 log "growing each analytics table by 1 000 000 rows"
-psql_bench -d "$DATABASE" -c "INSERT INTO evaluation_latest (environment_id, identifier, results)
-  SELECT e.id, 'grown_' || i, '{}'::jsonb FROM environments e, generate_series(1, 1000000) i
+psql_bench -d "$DATABASE" -c "INSERT INTO configuration_versions (environment_id, version, ruleset)
+  SELECT e.id, 'grown', '{}' FROM environments e WHERE e.project_id = '$PLAIN_PROJECT' AND e.is_default" >/dev/null
+psql_bench -d "$DATABASE" -c "INSERT INTO evaluation_contexts (environment_id, identifier, flag_id, version, context, evaluated_at)
+  SELECT e.id, 'grown_' || i, '00000000-0000-0000-0000-000000000000', 'grown', '{\"user_id\": \"grown\"}', now()
+    FROM environments e, generate_series(1, 1000000) i
    WHERE e.project_id = '$PLAIN_PROJECT' AND e.is_default" >/dev/null
 psql_bench -d "$DATABASE" -c "INSERT INTO flag_evaluation_counts (environment_id, flag_id, minute, reason, variant, count)
   SELECT e.id, f.id, date_trunc('minute', timestamptz '$BENCH_START') - make_interval(mins => m), 'rollout', 'on', 1
@@ -246,13 +270,12 @@ psql_bench -d "$DATABASE" -c "INSERT INTO flag_evaluation_counts (environment_id
          generate_series(1, 1000000 / $FLAGS) m WHERE f.project_id = '$PLAIN_PROJECT'" >/dev/null
 # Settle what the bulk insert left behind (vacuum, statistics, dirty pages), so that the run
 # measures the grown tables rather than PostgreSQL's one-off housekeeping after the insert.
-psql_bench -d "$DATABASE" -c "VACUUM ANALYZE evaluation_latest, flag_evaluation_counts" >/dev/null
+psql_bench -d "$DATABASE" -c "VACUUM ANALYZE evaluation_contexts, flag_evaluation_counts" >/dev/null
 psql_bench -d "$DATABASE" -c "CHECKPOINT" >/dev/null
 sleep 5
 run_case "evaluate, plain rules, analytics tables +1M rows each" "$SERVICE_URL" "$SERVICE_PID" plain "$PLAIN_KEY" 64
 
 kill -0 "$SERVICE_PID" 2>/dev/null || { tail -n 20 "$WORK/service.log" >&2; die "FlagService died during the runs"; }
-peak_rss_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVICE_PID/status")
 
 # Analytics are flushed every 2 s off the request path; wait for the counts to catch up.
 expected=$((plain_evaluations * FLAGS))
@@ -265,7 +288,21 @@ for _ in $(seq 10); do
   [ "$counted" -ge "$expected" ] && break
   sleep 1
 done
+large_expected=$((large_evaluations * LARGE_FLAGS))
+large_counted=0
+for _ in $(seq 10); do
+  large_counted=$(psql_bench -d "$DATABASE" -c "SELECT COALESCE(sum(c.count), 0) FROM flag_evaluation_counts c
+    JOIN environments e ON e.id = c.environment_id AND e.is_default
+   WHERE e.project_id = '$LARGE_PROJECT' AND c.minute >= date_trunc('minute', timestamptz '$BENCH_START')")
+  [ "$large_counted" -ge "$large_expected" ] && break
+  sleep 1
+done
+large_identifiers=$(psql_bench -d "$DATABASE" -c "SELECT count(*) FROM evaluation_contexts c
+    JOIN environments e ON e.id = c.environment_id AND e.is_default WHERE e.project_id = '$LARGE_PROJECT'")
 analytics_warnings=$(grep -c AnalyticsFlusher "$WORK/service.log" || true)
+# PostgreSQL once the load has ended: its CPU over 5 quiet seconds.
+quiet_before=$(postgres_ticks); sleep 5
+POSTGRES_AFTER_LOAD=$(awk -v t="$(( $(postgres_ticks) - quiet_before ))" -v hz="$HZ" 'BEGIN {printf "%.1f", t * 100 / hz / 5}')
 
 # The ceiling runs alone, so that the service's background work does not slow it down.
 stop_process "$SERVICE_PID"
@@ -291,9 +328,20 @@ wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_o
 wrk_run "$CEILING_URL" plain "$PLAIN_KEY" 64 5
 run_case "ceiling (Kestrel, multivariate body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 64
 
+# And with the 1 000-flag answer.
+stop_process "$CEILING_PID"
+CEILING_BODY_FILE="$WORK/large-body.json" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
+  Logging__LogLevel__Default=Warning \
+  dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
+CEILING_PID=$!
+wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
+wrk_run "$CEILING_URL" plain "$PLAIN_KEY" 64 5
+run_case "ceiling (Kestrel, 1 000-flag body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 64
+
 ratio() {
   local ceiling=${RPS["ceiling (Kestrel, fixed body)/$2"]:-}
   [[ "$1" == *multivariate* ]] && ceiling=${RPS["ceiling (Kestrel, multivariate body)/$2"]:-}
+  [[ "$1" == *"1 000 flags"* ]] && ceiling=${RPS["ceiling (Kestrel, 1 000-flag body)/$2"]:-}
   [[ "$1" == evaluate* && -n "$ceiling" ]] && awk -v a="${RPS["$1/$2"]}" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}' || echo "—"
 }
 
@@ -304,18 +352,20 @@ aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v = $2}
   echo "\`scripts/bench.sh\`, $(date -u +%Y-%m-%d): wrk, ${DURATION} s per run after a ${WARMUP} s warm-up (and ${BENCH_WARMUP} s before the first), 2 threads"
   echo "(1 with a single connection), $FLAGS flags per project with 3 rules each, 10 000 distinct users."
   echo
-  echo "| case | connections | requests/s | p50 (ms) | p99 (ms) | requests/s ÷ ceiling |"
-  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| case | connections | requests/s | p50 (ms) | p99 (ms) | requests/s ÷ ceiling | server CPU µs/req | PostgreSQL CPU µs/req | peak RSS (MiB) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${ROWS[@]}"; do
-    IFS='|' read -r label connections rps p50 p99 <<<"$row"
-    printf '| %s | %s | %.0f | %s | %s | %s |\n' "$label" "$connections" "$rps" "$p50" "$p99" "$(ratio "$label" "$connections")"
+    IFS='|' read -r label connections rps p50 p99 cpu database peak <<<"$row"
+    [[ "$label" == ceiling* ]] && database="—"
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$label" "$connections" "$rps" "$p50" "$p99" "$(ratio "$label" "$connections")" \
+      "$cpu" "$database" "$peak"
   done
   echo
   echo "- Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory, Linux $(uname -r)"
   echo "- .NET: SDK $(dotnet --version), ASP.NET Core runtime $aspnet; $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
-  echo "- FlagService memory: idle $IDLE_RSS MiB RSS after a restart; $LOAD_RSS MiB RSS after the plain 64-connection run, of which $RSS_ANON MiB anonymous (GC heap committed $GC_COMMITTED MiB, live heap after the last GC $GC_HEAP MiB) and $RSS_FILE MiB file-backed (code); peak (VmHWM) $((peak_rss_kib / 1024)) MiB"
+  echo "- FlagService memory: idle $IDLE_RSS MiB RSS after a restart; $LOAD_RSS MiB RSS after the plain 64-connection run, of which $RSS_ANON MiB anonymous (GC heap committed $GC_COMMITTED MiB, live heap after the last GC $GC_HEAP MiB) and $RSS_FILE MiB file-backed (code); the table gives each run's peak (VmHWM, reset before it)"
   echo "- Start-up: $STARTUP_MS ms from exec to /health/ready 200 on the migrated database; the first 10 s of load after it: $FIRST_10S_RPS requests/s (steady state: ${RPS["evaluate, plain rules/64"]} requests/s)"
-  echo "- Database, plain 64-connection run: $DB_CONNECTIONS connections from the service; $ROWS_PER_FLUSH analytics rows written per 2 s flush (flag_evaluation_counts and evaluation_latest inserts and updates)"
+  echo "- Database, plain 64-connection run: $DB_CONNECTIONS connections from the service; $ROWS_PER_FLUSH analytics rows written per 2 s flush (flag_evaluation_counts, evaluation_contexts and configuration_versions inserts and updates); PostgreSQL used ${POSTGRES_AFTER_LOAD}% of a CPU in the 5 s after the last run"
   # wrk counts completed requests only: those in flight when a run stops are served and counted by
   # the service alone, at most one per connection per run.
   slack=$((plain_in_flight * FLAGS))
@@ -324,6 +374,11 @@ aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v = $2}
     verdict="OK: requests in flight when wrk's runs stop explain 0 to $slack"
   echo "- Analytics, plain project's production environment: $expected evaluations (wrk's completed requests × $FLAGS flags)," \
     "$counted counted in flag_evaluation_counts, difference $((counted - expected)) ($verdict)"
+  large_slack=$((large_in_flight * LARGE_FLAGS))
+  verdict="MISMATCH"
+  [ $((large_counted - large_expected)) -ge 0 ] && [ $((large_counted - large_expected)) -le "$large_slack" ] && verdict="OK"
+  echo "- Analytics, 1 000-flag project: $large_expected evaluations, $large_counted counted, difference $((large_counted - large_expected))" \
+    "($verdict: in-flight requests explain 0 to $large_slack); latest evaluations of $large_identifiers identifiers stored (one row each)"
   if [ "$OTHER_MAX" -le 10 ]; then
     echo "- Other processes used at most ${OTHER_MAX}% of the CPUs during a measured run"
   else

@@ -73,9 +73,10 @@ public sealed class EvaluationRecorder
         var counters = CountersFor(snapshot);
         if (flagIndex < 0)
         {
+            var cell = FlagCounters.Cell(minute);
             for (var i = 0; i < outcomes.Length; i++)
             {
-                counters[i].Increment(minute, outcomes[i]);
+                counters[i].IncrementIn(cell, outcomes[i]);
             }
         }
         else

@@ -39,11 +39,13 @@ public sealed class FlagCounters
     // The variant keys that outcomes index into.
     public string[] Variants { get; }
 
-    public void Increment(long minute, int outcome)
-    {
-        var stripe = Thread.GetCurrentProcessorId() % Stripes;
-        Interlocked.Increment(ref _counts[(((int)(minute & (Slots - 1)) * Stripes) + stripe) * _outcomes + outcome]);
-    }
+    public void Increment(long minute, int outcome) => IncrementIn(Cell(minute), outcome);
+
+    // Which (minute slot, stripe) the calling thread counts into now: a request that counts every
+    // flag of an environment asks once, not once per flag.
+    public static int Cell(long minute) => ((int)(minute & (Slots - 1)) * Stripes) + (Thread.GetCurrentProcessorId() % Stripes);
+
+    public void IncrementIn(int cell, int outcome) => Interlocked.Increment(ref _counts[cell * _outcomes + outcome]);
 
     // Counts reported in a batch by an in-process client (POST /sdk/v1/events).
     public void Add(long minute, int outcome, long count)
