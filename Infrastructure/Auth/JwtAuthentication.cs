@@ -65,6 +65,11 @@ public static class JwtAuthentication
     // middleware skipped is work and allocation saved on every call.
     public static WebApplication UseAccessControl(this WebApplication app)
     {
+        // WebApplication adds UseAuthentication() in front of every request on its own unless the
+        // app's builder says it was added; UseAuthentication() in the branch below marks only the
+        // branch, so without this mark the JWT handler would run for SDK calls as well (and twice
+        // for management ones). The key is the one UseAuthentication() itself sets.
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseWhen(context => !IsSdk(context) && !context.Request.Path.StartsWithSegments("/ofrep"),
             branch => branch.UseAuthentication());
         app.UseAuthorization();
