@@ -307,34 +307,28 @@ POSTGRES_AFTER_LOAD=$(awk -v t="$(( $(postgres_ticks) - quiet_before ))" -v hz="
 # The ceiling runs alone, so that the service's background work does not slow it down.
 stop_process "$SERVICE_PID"
 SERVICE_PID=""
-log "starting the ceiling app on $CEILING_URL"
-CEILING_BODY_FILE="$WORK/body.json" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
-  Logging__LogLevel__Default=Warning \
-  dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
-CEILING_PID=$!
-wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
 
+# start_ceiling BODY_FILE: (re)starts the ceiling app answering with that body.
+start_ceiling() {
+  stop_process "$CEILING_PID"
+  CEILING_BODY_FILE="$1" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
+    Logging__LogLevel__Default=Warning \
+    dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
+  CEILING_PID=$!
+  wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
+}
+
+log "starting the ceiling app on $CEILING_URL"
+start_ceiling "$WORK/body.json"
 warm_up "$CEILING_URL"
 run_case "ceiling (Kestrel, fixed body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 64
 run_case "ceiling (Kestrel, fixed body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 1
 
-# Again with the multivariate answer as its body, for that case's ratio.
-stop_process "$CEILING_PID"
-CEILING_BODY_FILE="$WORK/multivariate-body.json" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
-  Logging__LogLevel__Default=Warning \
-  dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
-CEILING_PID=$!
-wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
+# Again with the multivariate and the 1 000-flag answers as bodies, for those cases' ratios.
+start_ceiling "$WORK/multivariate-body.json"
 wrk_run "$CEILING_URL" plain "$PLAIN_KEY" 64 5
 run_case "ceiling (Kestrel, multivariate body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 64
-
-# And with the 1 000-flag answer.
-stop_process "$CEILING_PID"
-CEILING_BODY_FILE="$WORK/large-body.json" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
-  Logging__LogLevel__Default=Warning \
-  dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
-CEILING_PID=$!
-wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
+start_ceiling "$WORK/large-body.json"
 wrk_run "$CEILING_URL" plain "$PLAIN_KEY" 64 5
 run_case "ceiling (Kestrel, 1 000-flag body)" "$CEILING_URL" "$CEILING_PID" plain "$PLAIN_KEY" 64
 
