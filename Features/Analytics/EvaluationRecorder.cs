@@ -31,9 +31,6 @@ public sealed class EvaluationRecorder
 
     public long DroppedIdentifiers => Interlocked.Read(ref _droppedIdentifiers);
 
-    // The contexts held, in bytes (bounded by AnalyticsOptions.MaxPendingContextBytes).
-    public long LatestBytes => Interlocked.Read(ref _latestBytes);
-
     public ICollection<FlagCounters> AllCounters => _counters.Values;
 
     // Counters of deleted flags or environments (see AnalyticsFlusher.PruneDeletedFlagsAsync).

@@ -57,7 +57,6 @@ public sealed class EnvironmentSnapshot
         // Serialized on first use (ruleset request or stream event), once per snapshot.
         _ruleset = new Lazy<SerializedRuleset>(() => Evaluation.Ruleset.Serialize(definition, project.Segments));
         Flags = definition.Flags.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => CompiledFlag.Compile(f, segments)).ToArray();
-        EncodedKeys = Array.ConvertAll(Flags, f => JsonEncodedText.Encode(f.Key));
         FlagIds = Array.ConvertAll(Flags, f => f.Id);
         IndexByKey = Flags.Select((f, i) => (f.Key, i)).ToFrozenDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);
         // A prerequisite naming a flag or variant that is gone (validation refuses both) is never met: (-1, -1).
@@ -134,6 +133,5 @@ public sealed class EnvironmentSnapshot
     // Ordered by key, so responses list flags in a stable order.
     public CompiledFlag[] Flags { get; }
     public Guid[] FlagIds { get; }
-    public JsonEncodedText[] EncodedKeys { get; }
     public FrozenDictionary<string, int> IndexByKey { get; }
 }

@@ -4,7 +4,6 @@ using FlagService.Features.Ofrep.EvaluateAll;
 using FlagService.Features.Ofrep.EvaluateFlag;
 using FlagService.Features.Sdk;
 using FlagService.Infrastructure.Http;
-using Microsoft.Extensions.Primitives;
 
 namespace FlagService.Features.Ofrep;
 
@@ -25,15 +24,7 @@ public static class OfrepEndpoints
     }
 
     // The SDK key from X-API-Key, or Authorization: Bearer.
-    public static string? SdkKey(HttpRequest request)
-    {
-        if (request.Headers.TryGetValue(ApiKeyHeader, out var apiKey) && !StringValues.IsNullOrEmpty(apiKey))
-        {
-            return apiKey.ToString();
-        }
-        var authorization = request.Headers.Authorization.ToString();
-        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
-    }
+    public static string? SdkKey(HttpRequest request) => SdkEndpoints.Key(request, ApiKeyHeader);
 
     // Authenticates, then parses the body and maps the context. Either a snapshot, context and the
     // parsed document (kept alive while its elements are in use), or the response to send.

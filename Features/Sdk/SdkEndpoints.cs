@@ -24,10 +24,10 @@ public static class SdkEndpoints
         return app;
     }
 
-    // X-SDK-Key, or Authorization: Bearer (as OFREP clients send it).
-    public static string? Key(HttpRequest request)
+    // X-SDK-Key (OFREP: X-API-Key), or Authorization: Bearer (as OFREP clients send it).
+    public static string? Key(HttpRequest request, string header = KeyHeader)
     {
-        var key = request.Headers[KeyHeader].ToString();
+        var key = request.Headers[header].ToString();
         if (key.Length > 0)
         {
             return key;
