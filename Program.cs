@@ -39,6 +39,9 @@ builder.AddStructuredLogging();
 var app = builder.Build();
 
 app.UseTrustedProxies();
+app.UseRequestLogging();
+app.UseMetricsGuard();
+app.UseSdkPipeline();
 app.UseHttpConventions();
 app.UseAccessControl();
 app.MapApiDocumentation();

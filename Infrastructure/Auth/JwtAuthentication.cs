@@ -60,24 +60,15 @@ public static class JwtAuthentication
         return builder;
     }
 
-    // SDK and OFREP calls carry an SDK key, never a JWT, so the JWT handler does not run for them;
-    // /sdk/v1/evaluate, the hot path, is not rate limited either (OFREP is, per key). Each
-    // middleware skipped is work and allocation saved on every call.
+    // The management API's; SDK and OFREP calls carry an SDK key, never a session, and take their
+    // own pipeline before this one (SdkPipeline), so the JWT handler never runs for them.
     public static WebApplication UseAccessControl(this WebApplication app)
     {
-        // WebApplication adds UseAuthentication() in front of every request on its own unless the
-        // app's builder says it was added; UseAuthentication() in the branch below marks only the
-        // branch, so without this mark the JWT handler would run for SDK calls as well (and twice
-        // for management ones). The key is the one UseAuthentication() itself sets.
-        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
-        app.UseWhen(context => !IsSdk(context) && !context.Request.Path.StartsWithSegments("/ofrep"),
-            branch => branch.UseAuthentication());
+        app.UseAuthentication();
         app.UseAuthorization();
-        app.UseWhen(context => !IsSdk(context), branch => branch.UseRateLimiter());
+        app.UseRateLimiter();
         return app;
     }
-
-    private static bool IsSdk(HttpContext context) => context.Request.Path.StartsWithSegments("/sdk");
 
     public static Guid UserId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(JwtRegisteredClaimNames.Sub)

@@ -68,12 +68,18 @@ public static class HttpConventions
         return options;
     }
 
-    public static WebApplication UseHttpConventions(this WebApplication app)
+    public static WebApplication UseRequestLogging(this WebApplication app)
     {
         app.UseMiddleware<RequestLogging>();
+        return app;
+    }
+
+    // The management API's conventions; /sdk and /ofrep have their own (SdkPipeline).
+    public static WebApplication UseHttpConventions(this WebApplication app)
+    {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.Use(LimitBodySize);
+        app.Use((context, next) => LimitBodySize(context, next, ManagementBodyLimit));
         app.UseCors();
         return app;
     }
@@ -81,11 +87,10 @@ public static class HttpConventions
     private static CorsPolicyBuilder Allow(CorsPolicyBuilder policy, string[] origins) =>
         origins.Contains("*") ? policy.AllowAnyOrigin() : policy.WithOrigins(origins);
 
-    private static Task LimitBodySize(HttpContext context, RequestDelegate next)
+    // The endpoint's own limit (BodyLimit), else the pipeline's.
+    internal static Task LimitBodySize(HttpContext context, RequestDelegate next, long pipelineLimit)
     {
-        var path = context.Request.Path;
-        long limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize
-            ?? (path.StartsWithSegments("/sdk") || path.StartsWithSegments("/ofrep") ? SdkBodyLimit : ManagementBodyLimit);
+        var limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? pipelineLimit;
 
         if (context.Request.ContentLength > limit)
         {

@@ -10,8 +10,7 @@ internal sealed partial class RequestLogging(RequestDelegate next, ILogger<Reque
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var path = context.Request.Path;
-        var level = path.StartsWithSegments("/sdk") || path.StartsWithSegments("/ofrep") ? LogLevel.Debug : LogLevel.Information;
+        var level = SdkPipeline.IsSdk(context) ? LogLevel.Debug : LogLevel.Information;
         // Not async unless logging: no state machine per request when nothing is written.
         return logger.IsEnabled(level) ? LogAsync(context, level) : next(context);
     }

@@ -48,7 +48,9 @@ public static class MetricsEndpoint
         return builder;
     }
 
-    public static WebApplication MapMetrics(this WebApplication app)
+    // Before every other route's middleware (the SDK pipeline's too): the metrics port answers
+    // nothing but /metrics, and /metrics nowhere else.
+    public static WebApplication UseMetricsGuard(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value;
         if (options.Port is not null || options.Token is not null)
@@ -56,6 +58,11 @@ public static class MetricsEndpoint
             var expected = options.Token is null ? null : Encoding.UTF8.GetBytes($"Bearer {options.Token}");
             app.Use((context, next) => Guard(context, next, options.Port, expected));
         }
+        return app;
+    }
+
+    public static WebApplication MapMetrics(this WebApplication app)
+    {
         app.MapPrometheusScrapingEndpoint(Path).WithTags("Operations");
         return app;
     }
