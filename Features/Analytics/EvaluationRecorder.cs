@@ -11,8 +11,8 @@ namespace FlagService.Features.Analytics;
 public sealed class EvaluationRecorder
 {
     private readonly ConcurrentDictionary<(Guid Environment, Guid Flag, string Variants), FlagCounters> _counters = new();
-    private readonly ConditionalWeakTable<EnvironmentSnapshot, FlagCounters[]> _bySnapshot = new();
-    private readonly ConditionalWeakTable<EnvironmentSnapshot, FlagCounters[]>.CreateValueCallback _build;
+    private readonly ConditionalWeakTable<EnvironmentSnapshot, SnapshotCounters> _bySnapshot = new();
+    private readonly ConditionalWeakTable<EnvironmentSnapshot, SnapshotCounters>.CreateValueCallback _build;
     private readonly ConcurrentDictionary<LatestKey, LatestEntry> _latest = new();
     private readonly int _maxIdentifiers;
     private readonly long _maxContextBytes;
@@ -49,16 +49,25 @@ public sealed class EvaluationRecorder
 
     // Counters outlive snapshots: a rebuilt snapshot of the same environment keeps counting into
     // the same objects (a flag whose variants changed gets new ones, since outcomes index variants).
-    public FlagCounters[] CountersFor(EnvironmentSnapshot snapshot) =>
+    public FlagCounters[] CountersFor(EnvironmentSnapshot snapshot) => Of(snapshot).Flags;
+
+    private SnapshotCounters Of(EnvironmentSnapshot snapshot) =>
         _bySnapshot.TryGetValue(snapshot, out var counters) ? counters : _bySnapshot.GetValue(snapshot, _build);
 
-    private FlagCounters[] Build(EnvironmentSnapshot snapshot)
+    private SnapshotCounters Build(EnvironmentSnapshot snapshot)
     {
         var minute = MinuteOf(_time.GetUtcNow());
-        return Array.ConvertAll(snapshot.Flags, flag => _counters.GetOrAdd(
+        return new SnapshotCounters(Array.ConvertAll(snapshot.Flags, flag => _counters.GetOrAdd(
             (snapshot.EnvironmentId, flag.Id, string.Join('\n', flag.Variants)),
             static (key, state) => new FlagCounters(key.Environment, key.Flag, state.Variants, state.Minute),
-            (flag.Variants, Minute: minute)));
+            (flag.Variants, Minute: minute))));
+    }
+
+    // A snapshot's counters by flag index, and what counting into each needs, by value.
+    private sealed class SnapshotCounters(FlagCounters[] flags)
+    {
+        public FlagCounters[] Flags { get; } = flags;
+        public FlagCounters.Target[] Targets { get; } = Array.ConvertAll(flags, f => f.AsTarget());
     }
 
     // One evaluate call: the outcome of every flag (flagIndex = -1) or of one flag.
@@ -67,18 +76,19 @@ public sealed class EvaluationRecorder
     {
         var now = _time.GetUtcNow();
         var minute = MinuteOf(now);
-        var counters = CountersFor(snapshot);
+        var counters = Of(snapshot);
         if (flagIndex < 0)
         {
             var cell = FlagCounters.Cell(minute);
+            var targets = counters.Targets;
             for (var i = 0; i < outcomes.Length; i++)
             {
-                counters[i].IncrementIn(cell, outcomes[i]);
+                targets[i].IncrementIn(cell, outcomes[i]);
             }
         }
         else
         {
-            counters[flagIndex].Increment(minute, outcomes[0]);
+            counters.Flags[flagIndex].Increment(minute, outcomes[0]);
         }
 
         if (string.IsNullOrEmpty(identifier))

@@ -21,9 +21,9 @@ internal sealed class CompiledCondition
     {
         _attribute = attribute;
         _attributeUtf8 = System.Text.Encoding.UTF8.GetBytes(attribute);
-        _slot = attribute.Length == 0 ? -1 : AttributeSlots.Of(attribute);
         _negate = negate;
         _matcher = matcher;
+        _slot = attribute.Length == 0 ? -1 : AttributeSlots.Of(attribute, matcher?.Uses ?? AttributeUses.None);
         // The built-ins always come from the request's top-level fields, even when custom_attributes has the same key.
         _source = attribute switch
         {
@@ -67,15 +67,20 @@ internal sealed class CompiledCondition
     // comparison: "not in [FR, DE]" never targets users whose country is unknown.
     public bool Matches(in EvaluationContext context)
     {
+        // Custom attributes decoded once per context (AttributeSlots): read by slot.
+        if (_source == AttributeSource.Custom && _slot >= 0 && context.AttributeValues is { } values)
+        {
+            return _slot < values.Length ? Matches(in values[_slot]) : Matches(in Absent);
+        }
+
         string? text = null;
         var element = default(JsonElement);
         var present = _source switch
         {
             AttributeSource.UserId => !string.IsNullOrEmpty(text = context.UserId),
             AttributeSource.UserEmail => !string.IsNullOrEmpty(text = context.UserEmail),
-            // The SDK passes attributes as the request's JSON object: look up by the name's UTF-8
-            // bytes, encoded once here, instead of transcoding the name on every request.
-            _ when context.AttributeValues is { } values && _slot >= 0 => _slot < values.Length && IsPresent(element = values[_slot]),
+            // Otherwise the attributes are a JSON object (looked up by the name's UTF-8 bytes,
+            // encoded once here) or a dictionary.
             _ => context.CustomAttributes is JsonAttributes json
                 ? json.TryGetValue(_attributeUtf8, out element) && IsPresent(element)
                 : context.CustomAttributes is { } attributes && attributes.TryGetValue(_attribute, out element) && IsPresent(element),
@@ -92,6 +97,24 @@ internal sealed class CompiledCondition
         }
 
         var outcome = text is not null ? _matcher.Test(text) : TestElement(element);
+        return outcome != MatchOutcome.Incomparable && (outcome == MatchOutcome.Match) != _negate;
+    }
+
+    private static readonly AttributeValue Absent = default;
+
+    // The same rules as above, on a decoded attribute.
+    private bool Matches(in AttributeValue value)
+    {
+        var present = value.Kind != AttributeKind.Absent;
+        if (_matcher is null)
+        {
+            return present != _negate;
+        }
+        if (!present)
+        {
+            return false;
+        }
+        var outcome = value.Kind == AttributeKind.Array ? TestElement(value.Element) : _matcher.Test(in value);
         return outcome != MatchOutcome.Incomparable && (outcome == MatchOutcome.Match) != _negate;
     }
 

@@ -9,7 +9,7 @@ public readonly record struct EvaluationContext(
     string? UserId,
     string? UserEmail,
     IReadOnlyDictionary<string, JsonElement>? CustomAttributes,
-    JsonElement[]? AttributeValues = null);
+    AttributeValue[]? AttributeValues = null);
 
 public static class Identifiers
 {

@@ -12,7 +12,20 @@ internal enum MatchOutcome
 
 internal abstract class ValueMatcher
 {
+    // What a condition needs decoded in the attributes it reads (AttributeSlots).
+    public virtual AttributeUses Uses => AttributeUses.None;
+
     public abstract MatchOutcome Test(ReadOnlySpan<char> value);
+
+    // A decoded scalar attribute (arrays are tested item by item from their JSON).
+    public virtual MatchOutcome Test(in AttributeValue value) => value.Kind switch
+    {
+        AttributeKind.String => Test(value.Text.Span),
+        AttributeKind.Number => value.HasNumber ? Test(value.Number) : MatchOutcome.Incomparable,
+        AttributeKind.True => Test(true),
+        AttributeKind.False => Test(false),
+        _ => MatchOutcome.Incomparable,
+    };
 
     public virtual MatchOutcome Test(double value) => MatchOutcome.Incomparable;
 
@@ -36,9 +49,15 @@ internal sealed class EqualityMatcher(HashSet<string> strings, HashSet<double> n
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _strings =
         strings.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    public override AttributeUses Uses => jsonNumbers.Count > 0 ? AttributeUses.Number : AttributeUses.None;
+
     public override MatchOutcome Test(ReadOnlySpan<char> value) =>
         Of(_strings.Contains(value)
             || (jsonNumbers.Count > 0 && ConditionValues.TryParseNumber(value, out var n) && jsonNumbers.Contains(n)));
+
+    public override MatchOutcome Test(in AttributeValue value) => value.Kind == AttributeKind.String
+        ? Of(_strings.Contains(value.Text.Span) || (value.HasNumber && jsonNumbers.Contains(value.Number)))
+        : base.Test(in value);
 
     public override MatchOutcome Test(double value) => Of(numbers.Contains(value));
 
@@ -95,6 +114,13 @@ internal sealed class RegexMatcher(Regex[] patterns) : ValueMatcher
 // A numeric string in the context counts as a number (apps often send versions and ages as strings).
 internal sealed class NumberMatcher(ConditionOperator op, double bound) : ValueMatcher
 {
+    public override AttributeUses Uses => AttributeUses.Number;
+
+    public override MatchOutcome Test(in AttributeValue value) =>
+        value.Kind is AttributeKind.String or AttributeKind.Number
+            ? value.HasNumber ? Test(value.Number) : MatchOutcome.Incomparable
+            : base.Test(in value);
+
     public override MatchOutcome Test(ReadOnlySpan<char> value) =>
         ConditionValues.TryParseNumber(value, out var n) ? Test(n) : MatchOutcome.Incomparable;
 
@@ -110,13 +136,19 @@ internal sealed class NumberMatcher(ConditionOperator op, double bound) : ValueM
 // semver_eq may list several versions (any matches); the ordering operators hold exactly one.
 internal sealed class SemverMatcher(ConditionOperator op, SemanticVersion[] versions) : ValueMatcher
 {
-    public override MatchOutcome Test(ReadOnlySpan<char> value)
-    {
-        if (!SemanticVersion.TryParseParts(value, out var major, out var minor, out var patch, out var prerelease))
-        {
-            return MatchOutcome.Incomparable;
-        }
+    public override AttributeUses Uses => AttributeUses.Version;
 
+    public override MatchOutcome Test(ReadOnlySpan<char> value) =>
+        SemanticVersion.TryParseParts(value, out var major, out var minor, out var patch, out var prerelease)
+            ? Compare(major, minor, patch, prerelease)
+            : MatchOutcome.Incomparable;
+
+    public override MatchOutcome Test(in AttributeValue value) => value.Kind == AttributeKind.String
+        ? value.HasVersion ? Compare(value.Major, value.Minor, value.Patch, value.Prerelease) : MatchOutcome.Incomparable
+        : base.Test(in value);
+
+    private MatchOutcome Compare(ulong major, ulong minor, ulong patch, ReadOnlySpan<char> prerelease)
+    {
         foreach (var v in versions)
         {
             var c = SemanticVersion.Compare(major, minor, patch, prerelease, v.Major, v.Minor, v.Patch, v.Prerelease);
@@ -140,9 +172,15 @@ internal sealed class SemverMatcher(ConditionOperator op, SemanticVersion[] vers
 
 internal sealed class InstantMatcher(ConditionOperator op, DateTimeOffset bound) : ValueMatcher
 {
+    public override AttributeUses Uses => AttributeUses.Instant;
+
     // DateTimeOffset compares the UTC instants, so offsets are honoured.
     public override MatchOutcome Test(ReadOnlySpan<char> value) =>
-        ConditionValues.TryParseInstant(value, out var instant)
-            ? Of(op == ConditionOperator.Before ? instant < bound : instant > bound)
-            : MatchOutcome.Incomparable;
+        ConditionValues.TryParseInstant(value, out var instant) ? Compare(instant) : MatchOutcome.Incomparable;
+
+    public override MatchOutcome Test(in AttributeValue value) => value.Kind == AttributeKind.String
+        ? value.HasInstant ? Compare(value.Instant) : MatchOutcome.Incomparable
+        : base.Test(in value);
+
+    private MatchOutcome Compare(DateTimeOffset instant) => Of(op == ConditionOperator.Before ? instant < bound : instant > bound);
 }

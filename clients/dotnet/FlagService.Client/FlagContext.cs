@@ -15,7 +15,29 @@ public sealed class FlagContext(string? userId = null, string? userEmail = null,
     // Computed once per context, not once per evaluation (lower-casing an email allocates).
     internal string? Identifier { get; } = Identifiers.For(new EvaluationContext(userId, userEmail, attributes));
 
-    internal EvaluationContext Engine => new(UserId, UserEmail, Attributes);
+    // The attributes decoded by slot (AttributeSlots), once per context and again only when a new
+    // ruleset adds attributes or comparisons: a context kept for a user evaluates without lookups.
+    private Decoded? _decoded;
+
+    internal EvaluationContext Engine => new(UserId, UserEmail, Attributes, Values());
+
+    private AttributeValue[]? Values()
+    {
+        if (Attributes is null)
+        {
+            return null;
+        }
+        var generation = AttributeSlots.Generation;
+        var decoded = Volatile.Read(ref _decoded);
+        if (decoded is null || decoded.Generation != generation)
+        {
+            decoded = new Decoded(generation, AttributeSlots.Decode(Attributes));
+            Volatile.Write(ref _decoded, decoded);
+        }
+        return decoded.Values;
+    }
+
+    private sealed record Decoded(int Generation, AttributeValue[] Values);
 
     // From a JSON object of custom attributes, as an HTTP caller would send them.
     public static FlagContext FromJson(string? userId, string? userEmail, JsonElement attributes) =>

@@ -1,3 +1,4 @@
+using FluentAssertions;
 using System.Text.Json;
 using FlagService.Features.Evaluation;
 
@@ -35,10 +36,30 @@ internal static class TestData
         CompiledFlag.Compile(flag).Evaluate(in context, Identifiers.For(in context));
 
     // One attribute rule holding the given conditions, on a 0 % flag: true exactly when the rule matched.
+    // Asked in every form a context carries attributes in, which must all agree: a dictionary, the
+    // request's JSON object (OFREP), and decoded by slot from either (/sdk/v1/evaluate, the .NET client).
     public static bool Matches(string conditionsJson, string? attributes = null, string? userId = null, string? email = null)
     {
-        var result = Evaluate(Flag(rules: AttributeRule(conditionsJson)), Context(userId, email, attributes));
-        return result.Reason == EvaluationReason.RuleMatch;
+        var flag = CompiledFlag.Compile(Flag(rules: AttributeRule(conditionsJson)));
+        bool Matched(EvaluationContext context) =>
+            flag.Evaluate(in context, Identifiers.For(in context)).Reason == EvaluationReason.RuleMatch;
+
+        var byDictionary = Matched(Context(userId, email, attributes));
+        if (attributes is null)
+        {
+            return byDictionary;
+        }
+        using var document = JsonDocument.Parse(attributes);
+        var dictionary = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(attributes)!;
+        var forms = new Dictionary<string, bool>
+        {
+            ["dictionary"] = byDictionary,
+            ["JSON object"] = Matched(new EvaluationContext(userId, email, new JsonAttributes(document.RootElement))),
+            ["decoded from JSON"] = Matched(new EvaluationContext(userId, email, new JsonAttributes(document.RootElement), AttributeSlots.Read(document.RootElement))),
+            ["decoded from a dictionary"] = Matched(new EvaluationContext(userId, email, dictionary, AttributeSlots.Decode(dictionary))),
+        };
+        forms.Values.Distinct().Should().ContainSingle($"every form of the attributes {attributes} gives one answer: {string.Join(", ", forms)}");
+        return byDictionary;
     }
 
     public static string Condition(string attribute, string op, string values = "[]", bool negate = false, bool ignoreCase = false) =>
