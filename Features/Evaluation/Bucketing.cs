@@ -1,16 +1,10 @@
-using System.Buffers;
 using System.Text;
 
 namespace FlagService.Features.Evaluation;
 
 public static class Bucketing
 {
-    // Covers any realistic identifier; longer ones fall back to the shared pool.
-    private const int StackLimit = 512;
-
-    [ThreadStatic] private static string? t_identifier;
-    [ThreadStatic] private static byte[]? t_utf8;
-    [ThreadStatic] private static int t_length;
+    [ThreadStatic] private static Utf8Identifier? t_identifier;
 
     public static int Bucket(string flagKey, string identifier) => Bucket(new BucketKey(flagKey), identifier);
 
@@ -20,29 +14,7 @@ public static class Bucketing
     {
         ArgumentNullException.ThrowIfNull(key);
         var id = Utf8(identifier);
-        var tail = key.Tail;
-        if (tail.Length == 0)
-        {
-            return (int)(Murmur3.Continue(key.State, id, key.Length + id.Length) % 100);
-        }
-
-        var length = tail.Length + id.Length;
-        byte[]? rented = null;
-        // Sized to what is needed: the runtime zeroes every stackalloc'd byte, on every call.
-        var buffer = length <= StackLimit ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length));
-        try
-        {
-            tail.CopyTo(buffer);
-            id.CopyTo(buffer[tail.Length..]);
-            return (int)(Murmur3.Continue(key.State, buffer[..length], key.Length + id.Length) % 100);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        return (int)(Murmur3.Continue(key.State, key.Tail, id, key.Length + id.Length) % 100);
     }
 
     // A request evaluates every flag for one identifier string on one thread: its UTF-8 form is kept
@@ -51,17 +23,26 @@ public static class Bucketing
     private static ReadOnlySpan<byte> Utf8(string identifier)
     {
         ArgumentNullException.ThrowIfNull(identifier);
-        if (!ReferenceEquals(identifier, t_identifier))
+        var cached = t_identifier ??= new Utf8Identifier();
+        if (!ReferenceEquals(identifier, cached.Identifier))
         {
             var max = Encoding.UTF8.GetMaxByteCount(identifier.Length);
-            if (t_utf8 is null || t_utf8.Length < max)
+            if (cached.Bytes.Length < max)
             {
-                t_utf8 = new byte[Math.Max(max, 256)];
+                cached.Bytes = new byte[Math.Max(max, 256)];
             }
-            t_length = Encoding.UTF8.GetBytes(identifier, t_utf8);
-            t_identifier = identifier;
+            cached.Length = Encoding.UTF8.GetBytes(identifier, cached.Bytes);
+            cached.Identifier = identifier;
         }
-        return t_utf8.AsSpan(0, t_length);
+        return cached.Bytes.AsSpan(0, cached.Length);
+    }
+
+    // One thread-static object, so that a lookup costs one thread-local access.
+    private sealed class Utf8Identifier
+    {
+        public string? Identifier;
+        public byte[] Bytes = [];
+        public int Length;
     }
 }
 

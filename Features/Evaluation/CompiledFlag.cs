@@ -161,8 +161,9 @@ public sealed class CompiledFlag
         return Result(variant, reason, null, identifierMissing);
     }
 
-    // The flag's entry in an /sdk/v1/evaluate answer for an outcome, as UTF-8 JSON:
-    // "key":{"enabled":true,"reason":"rollout","variant":"on","value":true}. A flag has a handful of
+    // The flag's entry in an /sdk/v1/evaluate answer for an outcome, as UTF-8 JSON, after the comma
+    // that separates it from the one before: ,"key":{"enabled":true,"reason":"rollout","variant":"on","value":true}
+    // (the first entry of an answer is written without it). A flag has a handful of
     // outcomes, so each entry is written once (on first use) and answers copy bytes instead of
     // writing JSON for every flag of every request. Racing first uses build equal arrays.
     public byte[] ResponseEntry(ushort outcome) => _entries[outcome] ??= WriteEntry(outcome);
@@ -184,7 +185,9 @@ public sealed class CompiledFlag
             json.WriteEndObject();
             json.WriteEndObject();
         }
-        return buffer.WrittenSpan[1..^1].ToArray();
+        var entry = buffer.WrittenSpan[..^1].ToArray();
+        entry[0] = (byte)',';
+        return entry;
     }
 
     private EvaluationResult Result(int variant, EvaluationReason reason, Guid? ruleId, bool identifierMissing) =>

@@ -55,6 +55,34 @@ public static class Murmur3
         return h;
     }
 
+    // As Continue over lead followed by data, without joining them: lead is what is left of a key
+    // after its whole blocks (0 to 3 bytes, BucketKey.Tail), data the identifier's bytes.
+    public static uint Continue(uint h, ReadOnlySpan<byte> lead, ReadOnlySpan<byte> data, int totalLength)
+    {
+        if (lead.Length == 0)
+        {
+            return Continue(h, data, totalLength);
+        }
+        var fill = 4 - lead.Length;
+        if (data.Length < fill)
+        {
+            // Fewer than four bytes in all: they are the tail.
+            Span<byte> joined = stackalloc byte[3];
+            lead.CopyTo(joined);
+            data.CopyTo(joined[lead.Length..]);
+            return Continue(h, joined[..(lead.Length + data.Length)], totalLength);
+        }
+        uint k = 0;
+        for (var i = 0; i < 4; i++)
+        {
+            k |= (uint)(i < lead.Length ? lead[i] : data[i - lead.Length]) << (8 * i);
+        }
+        h ^= MixK(k);
+        h = BitOperations.RotateLeft(h, 13);
+        h = (h * 5) + 0xe6546b64;
+        return Continue(h, data[fill..], totalLength);
+    }
+
     private static uint MixK(uint k)
     {
         k *= C1;

@@ -83,15 +83,15 @@ public static class EvaluateFlags
             attributes is { } values ? AttributeSlots.Read(values) : null);
         var identifier = Identifiers.For(in context);
         var flags = snapshot.Flags;
-        Span<ushort> outcomes = flags.Length <= 512 ? stackalloc ushort[flags.Length] : new ushort[flags.Length];
+        Span<ushort> outcomes = flags.Length <= 2048 ? stackalloc ushort[flags.Length] : new ushort[flags.Length];
         // Each flag's answer is taken while the flag is at hand: a thousand flags are walked once.
-        var entries = ArrayPool<byte[]>.Shared.Rent(flags.Length);
+        var entries = ArrayPool<Entry>.Shared.Rent(flags.Length);
         if (snapshot.HasPrerequisites)
         {
             EvaluateWithPrerequisites(snapshot, in context, identifier, outcomes);
             for (var i = 0; i < flags.Length; i++)
             {
-                entries[i] = flags[i].ResponseEntry(outcomes[i]);
+                entries[i] = new Entry(flags[i].ResponseEntry(outcomes[i]));
             }
         }
         else
@@ -101,7 +101,7 @@ public static class EvaluateFlags
                 var flag = flags[i];
                 var outcome = Outcome.Of(flag.Evaluate(in context, identifier));
                 outcomes[i] = outcome;
-                entries[i] = flag.ResponseEntry(outcome);
+                entries[i] = new Entry(flag.ResponseEntry(outcome));
             }
         }
         recorder.Record(snapshot, outcomes, -1, in context, identifier);
@@ -109,7 +109,7 @@ public static class EvaluateFlags
         WriteBody(response, snapshot, entries.AsSpan(0, flags.Length), request?.Enveloped == true);
         // Cleared, so that the pool does not keep old configurations' answers alive.
         Array.Clear(entries, 0, flags.Length);
-        ArrayPool<byte[]>.Shared.Return(entries);
+        ArrayPool<Entry>.Shared.Return(entries);
     }
 
     // Flags evaluated as prerequisites of others are not evaluated again when their turn comes.
@@ -140,17 +140,21 @@ public static class EvaluateFlags
             : (named, null);
     }
 
-    // The answer is the flags' entries (CompiledFlag.ResponseEntry) between braces, copied straight
-    // into the response's buffers, whose size is known before the first byte: no JSON is written
-    // per request, and a large answer (1 000 flags: ~90 KB) is neither buffered twice nor allocated.
-    private static void WriteBody(HttpResponse response, EnvironmentSnapshot snapshot, ReadOnlySpan<byte[]> entries, bool enveloped)
+    // The answer is the flags' entries (CompiledFlag.ResponseEntry, each led by its comma) between
+    // braces, copied straight into the response's buffers, whose size is known before the first
+    // byte: no JSON is written per request, and a large answer (1 000 flags: ~90 KB) is neither
+    // buffered twice nor allocated.
+    private static void WriteBody(HttpResponse response, EnvironmentSnapshot snapshot, ReadOnlySpan<Entry> entries, bool enveloped)
     {
         var environment = snapshot.EncodedKey.EncodedUtf8Bytes;
         long length = enveloped ? EnvelopeStart.Length + environment.Length + EnvelopeFlags.Length + 2 : 2;
-        length += Math.Max(0, entries.Length - 1);
         foreach (var entry in entries)
         {
-            length += entry.Length;
+            length += entry.Bytes.Length;
+        }
+        if (entries.Length > 0)
+        {
+            length--;
         }
 
         response.StatusCode = StatusCodes.Status200OK;
@@ -169,15 +173,14 @@ public static class EvaluateFlags
         }
         for (var i = 0; i < entries.Length; i++)
         {
-            if (i > 0)
-            {
-                body.Write(","u8);
-            }
-            body.Write(entries[i]);
+            body.Write(i == 0 ? entries[i].Bytes.AsSpan(1) : entries[i].Bytes);
         }
         body.Write(enveloped ? "}}"u8 : "}"u8);
         body.Complete();
     }
+
+    // An answer's entry held in a struct: storing it in the pooled array needs no covariance check.
+    private readonly record struct Entry(byte[] Bytes);
 
     private static ReadOnlySpan<byte> EnvelopeStart => "{\"environment\":\""u8;
     private static ReadOnlySpan<byte> EnvelopeFlags => "\",\"flags\":{"u8;

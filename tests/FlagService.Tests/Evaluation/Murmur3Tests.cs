@@ -21,6 +21,25 @@ public sealed class Murmur3Tests
         ((int)(actual % 100)).Should().Be(bucket);
     }
 
+    // Continue over a key's leftover bytes and an identifier equals hashing them joined, for every
+    // leftover length and identifiers shorter and longer than a block.
+    [Fact]
+    public void Continue_over_a_lead_and_data_equals_the_hash_of_both_joined()
+    {
+        var bytes = Encoding.UTF8.GetBytes("flag_0123:user_ü-0042-abcdefgh");
+        for (var prefix = 0; prefix <= 12; prefix++)
+        {
+            for (var end = prefix; end <= bytes.Length; end++)
+            {
+                var key = bytes.AsSpan(0, prefix);
+                var blocks = prefix / 4 * 4;
+                var state = Murmur3.Blocks(7, key);
+                Murmur3.Continue(state, key[blocks..], bytes.AsSpan(prefix, end - prefix), end)
+                    .Should().Be(Murmur3.Hash32(bytes.AsSpan(0, end), 7), $"prefix {prefix}, length {end}");
+            }
+        }
+    }
+
     // Reference vectors of the original implementation, covering every tail length and non-zero seeds.
     [Theory]
     [InlineData("", 0u, 0u)]
