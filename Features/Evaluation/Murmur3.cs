@@ -72,11 +72,13 @@ public static class Murmur3
             data.CopyTo(joined[lead.Length..]);
             return Continue(h, joined[..(lead.Length + data.Length)], totalLength);
         }
-        uint k = 0;
-        for (var i = 0; i < 4; i++)
+        // The first block: lead's bytes, then the first of data's (little-endian, as every block).
+        var k = lead.Length switch
         {
-            k |= (uint)(i < lead.Length ? lead[i] : data[i - lead.Length]) << (8 * i);
-        }
+            1 => lead[0] | (uint)data[0] << 8 | (uint)data[1] << 16 | (uint)data[2] << 24,
+            2 => lead[0] | (uint)lead[1] << 8 | (uint)data[0] << 16 | (uint)data[1] << 24,
+            _ => lead[0] | (uint)lead[1] << 8 | (uint)lead[2] << 16 | (uint)data[0] << 24,
+        };
         h ^= MixK(k);
         h = BitOperations.RotateLeft(h, 13);
         h = (h * 5) + 0xe6546b64;
