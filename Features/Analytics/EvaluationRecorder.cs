@@ -79,11 +79,28 @@ public sealed class EvaluationRecorder
         var counters = Of(snapshot);
         if (flagIndex < 0)
         {
-            var cell = FlagCounters.Cell(minute);
             var targets = counters.Targets;
-            for (var i = 0; i < outcomes.Length; i++)
+            if (FlagCounters.TryEnterLockedCell(minute, out var cell, out var stripe))
             {
-                targets[i].IncrementIn(cell, outcomes[i]);
+                try
+                {
+                    for (var i = 0; i < outcomes.Length; i++)
+                    {
+                        targets[i].AddLocked(cell, outcomes[i]);
+                    }
+                }
+                finally
+                {
+                    FlagCounters.ExitLockedCell(stripe);
+                }
+            }
+            else
+            {
+                cell = FlagCounters.SharedCell(minute);
+                for (var i = 0; i < outcomes.Length; i++)
+                {
+                    targets[i].IncrementIn(cell, outcomes[i]);
+                }
             }
         }
         else

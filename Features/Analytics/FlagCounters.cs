@@ -9,7 +9,17 @@ namespace FlagService.Features.Analytics;
 public sealed class FlagCounters
 {
     public const int Slots = 4;
-    private static readonly int Stripes = Math.Max(1, Environment.ProcessorCount);
+
+    // A request counts every flag of a snapshot into one stripe, under that stripe's lock taken
+    // once per request, with plain increments (a thousand interlocked ones cost more than the
+    // evaluation). A request that finds its stripe taken (its thread was preempted inside, or two
+    // threads share a processor) counts into the shared stripe, the last, which only ever takes
+    // interlocked increments; so do single counts (OFREP's one flag, the client's reports).
+    private static readonly int LockedStripes = Math.Max(1, Environment.ProcessorCount);
+    private static readonly int Stripes = LockedStripes + 1;
+    private const int LockSpacing = 16; // ints: one cache line per stripe lock
+    private static readonly int[] StripeLocks = new int[LockedStripes * LockSpacing];
+    private static int SharedStripe => LockedStripes;
 
     private readonly int _outcomes;
 
@@ -39,11 +49,23 @@ public sealed class FlagCounters
     // The variant keys that outcomes index into.
     public string[] Variants { get; }
 
-    public void Increment(long minute, int outcome) => IncrementIn(Cell(minute), outcome);
+    public void Increment(long minute, int outcome) => IncrementIn(SharedCell(minute), outcome);
 
-    // Which (minute slot, stripe) the calling thread counts into now: a request that counts every
-    // flag of an environment asks once, not once per flag.
-    public static int Cell(long minute) => ((int)(minute & (Slots - 1)) * Stripes) + (Thread.GetCurrentProcessorId() % Stripes);
+    // The cell (minute slot, stripe) of the shared stripe, for interlocked increments.
+    public static int SharedCell(long minute) => Cell(minute, SharedStripe);
+
+    private static int Cell(long minute, int stripe) => ((int)(minute & (Slots - 1)) * Stripes) + stripe;
+
+    // The calling thread's own stripe's cell for this minute, when its lock is free: count with
+    // Target.AddLocked, then ExitLockedCell. False: count into SharedCell with IncrementIn instead.
+    public static bool TryEnterLockedCell(long minute, out int cell, out int stripe)
+    {
+        stripe = Thread.GetCurrentProcessorId() % LockedStripes;
+        cell = Cell(minute, stripe);
+        return Interlocked.CompareExchange(ref StripeLocks[stripe * LockSpacing], 1, 0) == 0;
+    }
+
+    public static void ExitLockedCell(int stripe) => Volatile.Write(ref StripeLocks[stripe * LockSpacing], 0);
 
     public void IncrementIn(int cell, int outcome) => Interlocked.Increment(ref _counts[cell * _outcomes + outcome]);
 
@@ -54,14 +76,14 @@ public sealed class FlagCounters
     public readonly struct Target(long[] counts, int outcomes)
     {
         public void IncrementIn(int cell, int outcome) => Interlocked.Increment(ref counts[cell * outcomes + outcome]);
+
+        // Only inside TryEnterLockedCell / ExitLockedCell, into the cell it gave.
+        public void AddLocked(int cell, int outcome) => counts[cell * outcomes + outcome]++;
     }
 
     // Counts reported in a batch by an in-process client (POST /sdk/v1/events).
-    public void Add(long minute, int outcome, long count)
-    {
-        var stripe = Thread.GetCurrentProcessorId() % Stripes;
-        Interlocked.Add(ref _counts[(((int)(minute & (Slots - 1)) * Stripes) + stripe) * _outcomes + outcome], count);
-    }
+    public void Add(long minute, int outcome, long count) =>
+        Interlocked.Add(ref _counts[SharedCell(minute) * _outcomes + outcome], count);
 
     // Called by one harvester thread, at least every few seconds. Adds what was counted since the
     // last call to sink(minute, outcome, delta), and readies the slot of the next minute, whose

@@ -139,26 +139,39 @@ public sealed class CompiledFlag
     // Prerequisites are not looked at here: EnvironmentSnapshot.Evaluate checks them first.
     public EvaluationResult Evaluate(in EvaluationContext context, string? identifier)
     {
+        var outcome = EvaluateOutcome(in context, identifier, out var rule, out var identifierMissing);
+        return Result(Outcome.Variant(outcome), Outcome.Reason(outcome), rule?.Id, identifierMissing);
+    }
+
+    // Evaluate reduced to the outcome (Outcome: reason and variant), for answers that need no more:
+    // nothing else is built or copied per flag.
+    public ushort EvaluateOutcome(in EvaluationContext context, string? identifier) =>
+        EvaluateOutcome(in context, identifier, out _, out _);
+
+    private ushort EvaluateOutcome(in EvaluationContext context, string? identifier, out CompiledRule? matched, out bool identifierMissing)
+    {
+        matched = null;
+        identifierMissing = false;
         if (!_enabled)
         {
-            return Result(_offVariant, EvaluationReason.Disabled, null, false);
+            return Outcome.Of(EvaluationReason.Disabled, _offVariant);
         }
 
         foreach (var rule in _rules)
         {
             if (rule.Matches(in context, identifier))
             {
-                var served = rule.Serve.Pick(_bucketKey, identifier, _offVariant, out var missing);
-                return Result(served, EvaluationReason.RuleMatch, rule.Id, missing);
+                matched = rule;
+                return Outcome.Of(EvaluationReason.RuleMatch, rule.Serve.Pick(_bucketKey, identifier, _offVariant, out identifierMissing));
             }
         }
 
-        var variant = _fallthrough.Pick(_bucketKey, identifier, _offVariant, out var identifierMissing);
+        var variant = _fallthrough.Pick(_bucketKey, identifier, _offVariant, out identifierMissing);
         var reason = IsBoolean ? (variant == OnVariant ? EvaluationReason.Rollout : EvaluationReason.RolloutExcluded)
             : identifierMissing ? EvaluationReason.RolloutExcluded
             : _fallthrough.IsDistribution ? EvaluationReason.Rollout
             : EvaluationReason.Default;
-        return Result(variant, reason, null, identifierMissing);
+        return Outcome.Of(reason, variant);
     }
 
     // The flag's entry in an /sdk/v1/evaluate answer for an outcome, as UTF-8 JSON, after the comma

@@ -59,8 +59,9 @@ public class AnswerBenchmarks
     {
         var request = _requests[_next];
         _next = (_next + 1) % Users;
-        EvaluateFlags.Answer(_http.Response, _snapshot, request, _recorder);
-        _http.Response.BodyWriter.FlushAsync().GetAwaiter().GetResult();
+        var entries = EvaluateFlags.Answer(_snapshot, request, _recorder);
+        EvaluateFlags.WriteAsync(_http.Response, _snapshot, entries, false, CancellationToken.None).GetAwaiter().GetResult();
+        EvaluateFlags.Release(entries, _snapshot.Flags.Length);
     }
 
     private static async Task<EvaluateFlags.EvaluateRequest?> ReadAsync(string body)
