@@ -145,10 +145,15 @@ public sealed class CompiledFlag
 
     // Evaluate reduced to the outcome (Outcome: reason and variant), for answers that need no more:
     // nothing else is built or copied per flag.
-    public ushort EvaluateOutcome(in EvaluationContext context, string? identifier) =>
-        EvaluateOutcome(in context, identifier, out _, out _);
+    // bucket: Bucket(identifier) when the caller computed it (-1: computed here if needed).
+    public ushort EvaluateOutcome(in EvaluationContext context, string? identifier, int bucket = -1) =>
+        EvaluateOutcome(in context, identifier, out _, out _, bucket);
 
-    private ushort EvaluateOutcome(in EvaluationContext context, string? identifier, out CompiledRule? matched, out bool identifierMissing)
+    // The identifier's bucket (0-99) for this flag's splits.
+    public int Bucket(string identifier) => Bucketing.Bucket(_bucketKey, identifier);
+
+    private ushort EvaluateOutcome(in EvaluationContext context, string? identifier, out CompiledRule? matched, out bool identifierMissing,
+        int bucket = -1)
     {
         matched = null;
         identifierMissing = false;
@@ -162,11 +167,11 @@ public sealed class CompiledFlag
             if (rule.Matches(in context, identifier))
             {
                 matched = rule;
-                return Outcome.Of(EvaluationReason.RuleMatch, rule.Serve.Pick(_bucketKey, identifier, _offVariant, out identifierMissing));
+                return Outcome.Of(EvaluationReason.RuleMatch, rule.Serve.Pick(_bucketKey, identifier, _offVariant, out identifierMissing, bucket));
             }
         }
 
-        var variant = _fallthrough.Pick(_bucketKey, identifier, _offVariant, out identifierMissing);
+        var variant = _fallthrough.Pick(_bucketKey, identifier, _offVariant, out identifierMissing, bucket);
         var reason = IsBoolean ? (variant == OnVariant ? EvaluationReason.Rollout : EvaluationReason.RolloutExcluded)
             : identifierMissing ? EvaluationReason.RolloutExcluded
             : _fallthrough.IsDistribution ? EvaluationReason.Rollout

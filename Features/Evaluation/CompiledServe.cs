@@ -96,7 +96,8 @@ internal sealed class CompiledServe
     }
 
     // Without an identifier a real split cannot place the user: the off variant, flagged missing.
-    public int Pick(BucketKey key, string? identifier, int offVariant, out bool identifierMissing)
+    // bucket: the identifier's bucket for this flag when the caller has it already, else -1.
+    public int Pick(BucketKey key, string? identifier, int offVariant, out bool identifierMissing, int bucket = -1)
     {
         identifierMissing = false;
         if (_single >= 0)
@@ -112,7 +113,10 @@ internal sealed class CompiledServe
             identifierMissing = true;
             return offVariant;
         }
-        var bucket = Bucketing.Bucket(key, identifier);
+        if (bucket < 0)
+        {
+            bucket = Bucketing.Bucket(key, identifier);
+        }
         for (var i = 0; i < _cumulative.Length; i++)
         {
             if (_cumulative[i] > bucket)

@@ -104,10 +104,19 @@ public static class EvaluateFlags
         }
         else
         {
+            // With many flags, the ones that split users hash the identifier first, in a loop of
+            // their own: the processor then overlaps several flags' hashes (murmur3 is a chain of
+            // multiplies) and loads, instead of waiting on each inside the evaluation.
+            Span<byte> buckets = identifier is not null && flags.Length is >= BucketsFirst and <= 2048
+                ? stackalloc byte[flags.Length] : default;
+            for (var i = 0; i < buckets.Length; i++)
+            {
+                buckets[i] = flags[i].IsSplit ? (byte)flags[i].Bucket(identifier!) : NoBucket;
+            }
             for (var i = 0; i < flags.Length; i++)
             {
                 var flag = flags[i];
-                var outcome = flag.EvaluateOutcome(in context, identifier);
+                var outcome = flag.EvaluateOutcome(in context, identifier, buckets.IsEmpty || buckets[i] == NoBucket ? -1 : buckets[i]);
                 outcomes[i] = outcome;
                 entries[i] = new Entry(flag.ResponseEntry(outcome));
             }
@@ -115,6 +124,11 @@ public static class EvaluateFlags
         recorder.Record(snapshot, outcomes, -1, in context, identifier);
         return entries;
     }
+
+    // From this many flags on, the buckets are hashed ahead of the evaluation (below it, a flag
+    // that a rule decides would hash for nothing, and there is little to overlap).
+    private const int BucketsFirst = 64;
+    private const byte NoBucket = byte.MaxValue;
 
     // Cleared, so that the pool does not keep old configurations' answers alive.
     internal static void Release(Entry[] entries, int count)
