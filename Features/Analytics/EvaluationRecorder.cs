@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace FlagService.Features.Analytics;
 
-// The request side of analytics: a few interlocked increments and one dictionary write per request.
+// The request side of analytics: one increment per flag (FlagCounters) and one dictionary write per request.
 // Nothing here waits on the database; AnalyticsFlusher drains it in the background. Snapshots know
 // nothing of analytics: the counters of a snapshot's flags are found here, once per request.
 public sealed class EvaluationRecorder
