@@ -278,25 +278,24 @@ run_case "evaluate, plain rules, analytics tables +1M rows each" "$SERVICE_URL" 
 kill -0 "$SERVICE_PID" 2>/dev/null || { tail -n 20 "$WORK/service.log" >&2; die "FlagService died during the runs"; }
 
 # Analytics are flushed every 2 s off the request path; wait for the counts to catch up.
+# counted_since PROJECT EXPECTED: the evaluations counted for the project's default environment
+# since the benchmark started, waiting up to 10 s for them to reach EXPECTED.
+counted_since() {
+  local counted=0
+  for _ in $(seq 10); do
+    counted=$(psql_bench -d "$DATABASE" -c "SELECT COALESCE(sum(c.count), 0) FROM flag_evaluation_counts c
+      JOIN environments e ON e.id = c.environment_id AND e.is_default
+     WHERE e.project_id = '$1' AND c.minute >= date_trunc('minute', timestamptz '$BENCH_START')")
+    [ "$counted" -ge "$2" ] && break
+    sleep 1
+  done
+  echo "$counted"
+}
 expected=$((plain_evaluations * FLAGS))
-counted=0
 sleep 3
-for _ in $(seq 10); do
-  counted=$(psql_bench -d "$DATABASE" -c "SELECT COALESCE(sum(c.count), 0) FROM flag_evaluation_counts c
-    JOIN environments e ON e.id = c.environment_id AND e.is_default
-   WHERE e.project_id = '$PLAIN_PROJECT' AND c.minute >= date_trunc('minute', timestamptz '$BENCH_START')")
-  [ "$counted" -ge "$expected" ] && break
-  sleep 1
-done
+counted=$(counted_since "$PLAIN_PROJECT" "$expected")
 large_expected=$((large_evaluations * LARGE_FLAGS))
-large_counted=0
-for _ in $(seq 10); do
-  large_counted=$(psql_bench -d "$DATABASE" -c "SELECT COALESCE(sum(c.count), 0) FROM flag_evaluation_counts c
-    JOIN environments e ON e.id = c.environment_id AND e.is_default
-   WHERE e.project_id = '$LARGE_PROJECT' AND c.minute >= date_trunc('minute', timestamptz '$BENCH_START')")
-  [ "$large_counted" -ge "$large_expected" ] && break
-  sleep 1
-done
+large_counted=$(counted_since "$LARGE_PROJECT" "$large_expected")
 large_identifiers=$(psql_bench -d "$DATABASE" -c "SELECT count(*) FROM evaluation_contexts c
     JOIN environments e ON e.id = c.environment_id AND e.is_default WHERE e.project_id = '$LARGE_PROJECT'")
 analytics_warnings=$(grep -c AnalyticsFlusher "$WORK/service.log" || true)

@@ -254,7 +254,7 @@ public sealed partial class AnalyticsFlusher(
             command.Parameters.Add(new NpgsqlParameter<string[]>("versions", batch.Select(b => b.Value.Snapshot.Ruleset.Version).ToArray()));
             command.Parameters.Add(new NpgsqlParameter("contexts", NpgsqlDbType.Array | NpgsqlDbType.Json)
             {
-                Value = batch.Select(b => Encoding.UTF8.GetString(b.Value.Context.ToJson())).ToArray(),
+                Value = batch.Select(b => b.Value.Context.ToJson()).ToArray(),
             });
             command.Parameters.Add(new NpgsqlParameter<DateTime[]>("evaluated_at", batch.Select(b => b.Value.At).ToArray()));
             if (!await ExecuteAsync(command, batch.Select(b => (object)b.Key), _latestBatching))

@@ -44,7 +44,7 @@ public sealed class RecordedContext
         };
     }
 
-    public byte[] ToJson()
+    public string ToJson()
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -63,7 +63,7 @@ public sealed class RecordedContext
             }
             json.WriteEndObject();
         }
-        return buffer.ToArray();
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     // Reads what ToJson wrote back into a context to evaluate. The returned document owns the

@@ -42,13 +42,15 @@ public sealed class SdkPipelineTests(AppFixture app) : IClassFixture<AppFixture>
         await (await client.PostRawAsync("/ofrep/v1/evaluate/flags", "{\"context\": ")).ShouldBeProblemAsync(400);
     }
 
+    // X-SDK-Key is the key; an Authorization header beside it (a browser's session, a proxy's
+    // token) is not taken for one.
     [Fact]
-    public async Task A_session_token_beside_the_sdk_key_changes_nothing()
+    public async Task The_sdk_key_header_wins_over_an_authorization_header()
     {
         var sdk = await SdkScenario.CreateAsync(app);
         await sdk.CreateFlagAsync("on", rollout: 100);
         var client = app.CreateClient();
-        // The owner's own JWT, and one that is not a JWT at all: neither is looked at.
+        // The owner's own JWT, and one that is not a JWT at all.
         foreach (var bearer in new[] { sdk.Owner.DefaultRequestHeaders.Authorization!.Parameter!, "not-a-jwt" })
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "/sdk/v1/evaluate") { Content = new StringContent("{}", null, "application/json") };
