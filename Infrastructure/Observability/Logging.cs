@@ -9,6 +9,13 @@ public static class Logging
     // details also return as trace_id, so that one failing request can be found in the logs.
     public static WebApplicationBuilder AddStructuredLogging(this WebApplicationBuilder builder)
     {
+        // The slim builder sets the simple formatter after reading the configuration: the
+        // configured one is put back.
+        var formatter = builder.Configuration["Logging:Console:FormatterName"];
+        if (!string.IsNullOrEmpty(formatter))
+        {
+            builder.Services.PostConfigure<ConsoleLoggerOptions>(o => o.FormatterName = formatter);
+        }
         builder.Services.Configure<JsonConsoleFormatterOptions>(o =>
         {
             o.IncludeScopes = true;
