@@ -255,6 +255,40 @@ run_case "evaluate, multivariate (3 variants, a distribution, 3 rules)" "$SERVIC
 run_case "evaluate, segment rule (10 000 ids) + a prerequisite per flag" "$SERVICE_URL" "$SERVICE_PID" plain "$SEGMENTED_KEY" 64
 run_case "evaluate, 1 000 flags (50 % rollout + a user-id rule each)" "$SERVICE_URL" "$SERVICE_PID" plain "$LARGE_KEY" 64
 
+# Interleaved rounds: the service and the ceiling (with the same body) take turns, 5 s each, three
+# times, so that both see the same machine: on shared machines the ceiling alone moves by a third
+# between runs minutes apart. The service's analytics flush of a round ends before the ceiling's turn.
+# start_ceiling BODY_FILE: (re)starts the ceiling app answering with that body.
+start_ceiling() {
+  stop_process "$CEILING_PID"
+  CEILING_BODY_FILE="$1" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
+    Logging__LogLevel__Default=Warning \
+    dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
+  CEILING_PID=$!
+  wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
+}
+declare -a INTERLEAVED=()
+# interleave LABEL KEY BODY_FILE: adds "LABEL|service rounds|ceiling rounds|ratios|median ratio".
+interleave() {
+  local label=$1 key=$2 service=() ceiling=() ratios=() round
+  log "$label: 3 interleaved rounds of 5 s beside the ceiling"
+  start_ceiling "$3"
+  wrk_run "$CEILING_URL" plain "$PLAIN_KEY" 64 $(( (BENCH_WARMUP + 1) / 2 ))
+  for round in 1 2 3; do
+    wrk_run "$SERVICE_URL" plain "$key" 64 5
+    service+=("$(field rps "$RESULT")")
+    sleep 3
+    wrk_run "$CEILING_URL" plain "$PLAIN_KEY" 64 5
+    ceiling+=("$(field rps "$RESULT")")
+    ratios+=("$(awk -v a="${service[-1]}" -v b="${ceiling[-1]}" 'BEGIN {printf "%.2f", a / b}')")
+  done
+  stop_process "$CEILING_PID"
+  CEILING_PID=""
+  INTERLEAVED+=("$label|$(printf '%.0f ' "${service[@]}")|$(printf '%.0f ' "${ceiling[@]}")|${ratios[*]}|$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)")
+}
+interleave "evaluate, plain rules (20 flags × 3 rules)" "$PLAIN_KEY" "$WORK/body.json"
+interleave "evaluate, 1 000 flags (50 % rollout + a user-id rule each)" "$LARGE_KEY" "$WORK/large-body.json"
+
 # Throughput must not depend on the size of the analytics tables: grow each by a million rows
 # (identifiers of the plain project, and minutes long past of its flags), then run the plain case again.
 log "growing each analytics table by 1 000 000 rows"
@@ -307,16 +341,6 @@ POSTGRES_AFTER_LOAD=$(awk -v t="$(( $(postgres_ticks) - quiet_before ))" -v hz="
 stop_process "$SERVICE_PID"
 SERVICE_PID=""
 
-# start_ceiling BODY_FILE: (re)starts the ceiling app answering with that body.
-start_ceiling() {
-  stop_process "$CEILING_PID"
-  CEILING_BODY_FILE="$1" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$CEILING_URL \
-    Logging__LogLevel__Default=Warning \
-    dotnet bench/Ceiling/bin/Release/net10.0/Ceiling.dll >"$WORK/ceiling.log" 2>&1 &
-  CEILING_PID=$!
-  wait_until_ready "$CEILING_PID" "the ceiling app" "$WORK/ceiling.log" evaluate_once "$CEILING_URL" none '{}'
-}
-
 log "starting the ceiling app on $CEILING_URL"
 start_ceiling "$WORK/body.json"
 warm_up "$CEILING_URL"
@@ -352,6 +376,15 @@ aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v = $2}
     [[ "$label" == ceiling* ]] && database="—"
     printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$label" "$connections" "$rps" "$p50" "$p99" "$(ratio "$label" "$connections")" \
       "$cpu" "$database" "$peak"
+  done
+  echo
+  echo "Interleaved rounds (64 connections, 5 s each, service and ceiling with the same body taking turns):"
+  echo
+  echo "| case | service requests/s | ceiling requests/s | ratio per round | median ratio |"
+  echo "|---|---:|---:|---:|---:|"
+  for row in "${INTERLEAVED[@]}"; do
+    IFS='|' read -r label service ceiling ratios median <<<"$row"
+    printf '| %s | %s | %s | %s | %s |\n' "$label" "${service% }" "${ceiling% }" "$ratios" "$median"
   done
   echo
   echo "- Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory, Linux $(uname -r)"
