@@ -152,6 +152,8 @@ public sealed class CompiledFlag
     // The identifier's bucket (0-99) for this flag's splits.
     public int Bucket(string identifier) => Bucketing.Bucket(_bucketKey, identifier);
 
+    internal BucketKey BucketKey => _bucketKey;
+
     private ushort EvaluateOutcome(in EvaluationContext context, string? identifier, out CompiledRule? matched, out bool identifierMissing,
         int bucket = -1)
     {

@@ -6,8 +6,8 @@ namespace FlagService.Features.Evaluation;
 // murmur3_x86_32 exactly as the reference implementation; SDKs in other languages must reproduce it.
 public static class Murmur3
 {
-    private const uint C1 = 0xcc9e2d51;
-    private const uint C2 = 0x1b873593;
+    internal const uint C1 = 0xcc9e2d51;
+    internal const uint C2 = 0x1b873593;
 
     public static uint Hash32(ReadOnlySpan<byte> data, uint seed = 0) => Continue(seed, data, data.Length);
 
@@ -18,9 +18,7 @@ public static class Murmur3
         var blocks = data.Length / 4;
         for (var i = 0; i < blocks; i++)
         {
-            h ^= MixK(BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(i * 4, 4)));
-            h = BitOperations.RotateLeft(h, 13);
-            h = (h * 5) + 0xe6546b64;
+            h = Round(h, MixK(BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(i * 4, 4))));
         }
         return h;
     }
@@ -45,7 +43,12 @@ public static class Murmur3
                 break;
         }
 
-        // Final avalanche (fmix32): spreads similar keys such as user_1, user_2 over all buckets.
+        return Finish(h, totalLength);
+    }
+
+    // Final avalanche (fmix32): spreads similar keys such as user_1, user_2 over all buckets.
+    internal static uint Finish(uint h, int totalLength)
+    {
         h ^= (uint)totalLength;
         h ^= h >> 16;
         h *= 0x85ebca6b;
@@ -53,6 +56,15 @@ public static class Murmur3
         h *= 0xc2b2ae35;
         h ^= h >> 16;
         return h;
+    }
+
+    // One block's step of the state; k is the block already mixed (MixK), which does not depend
+    // on the state and may be computed ahead.
+    internal static uint Round(uint h, uint k)
+    {
+        h ^= k;
+        h = BitOperations.RotateLeft(h, 13);
+        return (h * 5) + 0xe6546b64;
     }
 
     // As Continue over lead followed by data, without joining them: lead is what is left of a key
@@ -85,7 +97,7 @@ public static class Murmur3
         return Continue(h, data[fill..], totalLength);
     }
 
-    private static uint MixK(uint k)
+    internal static uint MixK(uint k)
     {
         k *= C1;
         k = BitOperations.RotateLeft(k, 15);

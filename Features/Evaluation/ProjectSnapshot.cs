@@ -64,7 +64,12 @@ public sealed class EnvironmentSnapshot
             IndexByKey.TryGetValue(p.FlagKey, out var index) && Array.IndexOf(Flags[index].Variants, p.Variant) is var variant and >= 0
                 ? (index, variant) : (-1, -1)).ToArray());
         HasPrerequisites = _prerequisites.Any(p => p.Length > 0);
+        var split = Enumerable.Range(0, Flags.Length).Where(i => Flags[i].IsSplit).ToArray();
+        SplitBuckets = new BucketBatch(split, Array.ConvertAll(split, i => Flags[i].BucketKey));
     }
+
+    // The flags whose fallthrough splits users, to bucket an identifier for all of them at once.
+    public BucketBatch SplitBuckets { get; }
 
     public bool HasPrerequisites { get; }
 

@@ -104,14 +104,15 @@ public static class EvaluateFlags
         }
         else
         {
-            // With many flags, the ones that split users hash the identifier first, in a loop of
-            // their own: the processor then overlaps several flags' hashes (murmur3 is a chain of
-            // multiplies) and loads, instead of waiting on each inside the evaluation.
+            // With many flags, the ones that split users are bucketed first, all at once: their
+            // murmur3 chains run side by side in vector lanes (BucketBatch), instead of one flag's
+            // after the other's inside the evaluation.
             Span<byte> buckets = identifier is not null && flags.Length is >= BucketsFirst and <= 2048
                 ? stackalloc byte[flags.Length] : default;
-            for (var i = 0; i < buckets.Length; i++)
+            if (!buckets.IsEmpty)
             {
-                buckets[i] = flags[i].IsSplit ? (byte)flags[i].Bucket(identifier!) : NoBucket;
+                buckets.Fill(NoBucket);
+                snapshot.SplitBuckets.Buckets(identifier!, buckets);
             }
             for (var i = 0; i < flags.Length; i++)
             {

@@ -18,6 +18,33 @@ public sealed class BucketingTests
         Bucketing.Bucket(flagKey, identifier).Should().Be(bucket);
     }
 
+    // The batch hashes keys side by side in vector lanes, grouped by the bytes their "key:" leaves
+    // before the identifier (0 to 3), with a scalar remainder: every key gets Bucket's answer, for
+    // identifiers shorter and longer than a block, multi-byte and lone-surrogate ones, the empty
+    // one, and one thread switching between identifiers.
+    [Fact]
+    public void BucketBatch_gives_every_key_the_bucket_of_Bucket()
+    {
+        var keys = Enumerable.Range(0, 203).Select(i => new string('k', i % 13 + 1) + i.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Append("clé").Append("f-ü").ToArray();
+        // Scattered over a larger answer, as a snapshot's splitting flags are among its flags.
+        var index = Enumerable.Range(0, keys.Length).Select(i => i * 2 + 1).ToArray();
+        var batch = new BucketBatch(index, keys.Select(k => new BucketKey(k)).ToArray());
+        var identifiers = Enumerable.Range(0, 21).Select(n => string.Concat(Enumerable.Range(0, n).Select(i => (char)('a' + i))))
+            .Concat(["ü", "üü", "ü-0042", "日本語のユーザー", "user_\ud800x", "user_1", "user_1"]).ToArray();
+        foreach (var identifier in identifiers)
+        {
+            var buckets = new byte[keys.Length * 2 + 1];
+            Array.Fill(buckets, byte.MaxValue);
+            batch.Buckets(identifier, buckets);
+            for (var i = 0; i < keys.Length; i++)
+            {
+                buckets[index[i]].Should().Be((byte)Bucketing.Bucket(keys[i], identifier), $"key '{keys[i]}', identifier '{identifier}'");
+                buckets[index[i] - 1].Should().Be(byte.MaxValue, "only the batch's own places are written");
+            }
+        }
+    }
+
     [Fact]
     public void Bucket_identifier_longer_than_stack_buffer_hashes_the_whole_string()
     {
