@@ -158,7 +158,7 @@ public static class EvaluateFlags
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = length;
         await response.StartAsync(ct);
-        WriteBody(response.BodyWriter, snapshot.EncodedKey.EncodedUtf8Bytes, entries.AsSpan(0, count), enveloped);
+        WriteBody(response.BodyWriter, snapshot.EncodedKey.EncodedUtf8Bytes, entries.AsSpan(0, count), enveloped, (int)Math.Min(length, ContiguousBody));
         await response.BodyWriter.FlushAsync(ct);
     }
 
@@ -193,9 +193,15 @@ public static class EvaluateFlags
     // The answer is the flags' entries (CompiledFlag.ResponseEntry, each led by its comma) between
     // braces, copied straight into the response's buffers: no JSON is written per request, and a
     // large answer (1 000 flags: ~90 KB) is neither buffered twice nor allocated.
-    private static void WriteBody(System.IO.Pipelines.PipeWriter writer, ReadOnlySpan<byte> environment, ReadOnlySpan<Entry> entries, bool enveloped)
+    // A body up to this size is asked for in one piece: beyond Kestrel's 4 KiB blocks the pipe
+    // takes a buffer from the shared array pool, so a 1 000-flag answer is copied into one buffer
+    // and sent as one, instead of through two dozen blocks.
+    private const int ContiguousBody = 256 * 1024;
+
+    private static void WriteBody(System.IO.Pipelines.PipeWriter writer, ReadOnlySpan<byte> environment, ReadOnlySpan<Entry> entries, bool enveloped,
+        int length)
     {
-        var body = new ChunkedWriter(writer);
+        var body = new ChunkedWriter(writer, length);
         if (enveloped)
         {
             body.Write(EnvelopeStart);
@@ -221,9 +227,9 @@ public static class EvaluateFlags
     private static ReadOnlySpan<byte> EnvelopeFlags => "\",\"flags\":{"u8;
 
     // Fills the pipe's current buffer, then asks for the next one.
-    private ref struct ChunkedWriter(System.IO.Pipelines.PipeWriter writer)
+    private ref struct ChunkedWriter(System.IO.Pipelines.PipeWriter writer, int sizeHint)
     {
-        private Span<byte> _free = writer.GetSpan();
+        private Span<byte> _free = writer.GetSpan(sizeHint);
         private int _used;
 
         public void Write(ReadOnlySpan<byte> bytes)
