@@ -19,7 +19,7 @@ public sealed class AnswerTests
     {
         var created = DateTime.UtcNow;
         var variants = new[] { new VariantDefinition("a", "\"a\""), new VariantDefinition("b", "\"b\""), new VariantDefinition("c", "\"c\"") };
-        var flags = Enumerable.Range(0, flagCount).Select(i => (i % 4) switch
+        var flags = Enumerable.Range(0, flagCount).Select(i => (i % 6) switch
         {
             0 => new FlagDefinition(Guid.NewGuid(), $"f{i}", true, i % 101, []),
             1 => new FlagDefinition(Guid.NewGuid(), $"f{i}", i % 3 != 0, 100,
@@ -27,6 +27,9 @@ public sealed class AnswerTests
             2 => new FlagDefinition(Guid.NewGuid(), $"f{i}", true, 0,
                 [new RuleDefinition(Guid.NewGuid(), RuleTypes.UserId, $"user_{i}", null, 100, true, 1, created)],
                 ValueTypes.String, variants, "a", """{"distribution":[{"variant":"a","weight":20},{"variant":"b","weight":30},{"variant":"c","weight":50}]}"""),
+            // One variant for everyone ("default"), and a disabled one serving its off variant.
+            4 => new FlagDefinition(Guid.NewGuid(), $"fixed_{i}", true, 0, [], ValueTypes.String, variants, "a", """{"variant":"b"}"""),
+            5 => new FlagDefinition(Guid.NewGuid(), $"off_{i}", false, 0, [], ValueTypes.String, variants, "c", """{"variant":"b"}"""),
             _ => new FlagDefinition(Guid.NewGuid(), $"flag_with_a_longer_key_{i}", true, 50,
                 [new RuleDefinition(Guid.NewGuid(), RuleTypes.AttributeMatch, null,
                     """[{"attribute":"plan","operator":"in","values":["pro"]}]""", 70, true, 1, created)]),
