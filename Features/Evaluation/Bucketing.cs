@@ -84,6 +84,7 @@ public sealed class BucketBatch
     private readonly uint[][] _state = new uint[4][];
     private readonly uint[][] _lead = new uint[4][];
     private readonly uint[][] _length = new uint[4][];
+    private readonly BucketKey[][] _keys = new BucketKey[4][];
 
     // keys[i] is bucketed into buckets[index[i]].
     public BucketBatch(IReadOnlyList<int> index, IReadOnlyList<BucketKey> keys)
@@ -97,11 +98,9 @@ public sealed class BucketBatch
             _state[lead] = Array.ConvertAll(group, i => keys[i].State);
             _lead[lead] = Array.ConvertAll(group, i => keys[i].Lead);
             _length[lead] = Array.ConvertAll(group, i => (uint)keys[i].Length);
+            _keys[lead] = Array.ConvertAll(group, i => keys[i]);
         }
-        Count = keys.Count;
     }
-
-    public int Count { get; }
 
     public void Buckets(string identifier, Span<byte> buckets)
     {
@@ -143,9 +142,11 @@ public sealed class BucketBatch
                     }
                 }
             }
+            // What is left over, or every key of the group when the identifier is too short to fill
+            // their first block: one by one.
             for (; i < index.Length; i++)
             {
-                buckets[index[i]] = (byte)(blocks.Hash(state[i], keyLead[i], lead, (int)length[i]) % 100);
+                buckets[index[i]] = (byte)Bucketing.Bucket(_keys[lead][i], identifier);
             }
         }
     }
@@ -185,6 +186,7 @@ public sealed class BucketBatch
         private readonly uint[] _first = new uint[4];
         private readonly bool[] _short = new bool[4];
         private readonly uint[][] _blocks = [[], [], [], []];
+        private readonly int[] _blockCount = new int[4];
         private readonly uint[] _tail = new uint[4];
         private readonly bool[] _hasTail = new bool[4];
 
@@ -195,7 +197,7 @@ public sealed class BucketBatch
         // Fewer identifier bytes than it takes to complete the key's last block: all are the tail.
         public bool IsShort(int lead) => _short[lead];
 
-        public uint[] Blocks(int lead) => _blocks[lead];
+        public ReadOnlySpan<uint> Blocks(int lead) => _blocks[lead].AsSpan(0, _blockCount[lead]);
 
         public bool HasTail(int lead) => _hasTail[lead];
 
@@ -221,10 +223,11 @@ public sealed class BucketBatch
                 _first[lead] = Little(data[..Math.Min(fill, data.Length)]) << (8 * lead);
                 var rest = _short[lead] ? [] : data[fill..];
                 var count = rest.Length / 4;
-                if (_blocks[lead].Length != count)
+                if (_blocks[lead].Length < count)
                 {
-                    _blocks[lead] = new uint[count];
+                    _blocks[lead] = new uint[Math.Max(count, 64)];
                 }
+                _blockCount[lead] = count;
                 for (var i = 0; i < count; i++)
                 {
                     _blocks[lead][i] = Murmur3.MixK(Little(rest.Slice(i * 4, 4)));
@@ -234,30 +237,6 @@ public sealed class BucketBatch
                 _tail[lead] = tail.Length > 0 ? Murmur3.MixK(Little(tail)) : 0;
             }
             _identifier = identifier;
-        }
-
-        // One key's hash, as Murmur3.Hash32 of the key's bytes followed by the identifier's.
-        public uint Hash(uint state, uint keyLead, int lead, int keyLength)
-        {
-            var h = state;
-            if (_short[lead])
-            {
-                h ^= Murmur3.MixK(keyLead | _first[lead]);
-                return Murmur3.Finish(h, keyLength + Length);
-            }
-            if (lead > 0)
-            {
-                h = Murmur3.Round(h, Murmur3.MixK(keyLead | _first[lead]));
-            }
-            foreach (var block in _blocks[lead])
-            {
-                h = Murmur3.Round(h, block);
-            }
-            if (_hasTail[lead])
-            {
-                h ^= _tail[lead];
-            }
-            return Murmur3.Finish(h, keyLength + Length);
         }
 
         // Up to four bytes as a little-endian number, as murmur3 reads blocks and its tail.

@@ -18,12 +18,12 @@ public sealed class BucketingTests
         Bucketing.Bucket(flagKey, identifier).Should().Be(bucket);
     }
 
-    // The batch hashes keys side by side in vector lanes, grouped by the bytes their "key:" leaves
-    // before the identifier (0 to 3), with a scalar remainder: every key gets Bucket's answer, for
-    // identifiers shorter and longer than a block, multi-byte and lone-surrogate ones, the empty
-    // one, and one thread switching between identifiers.
+    // Bucket and the batch (keys side by side in vector lanes, grouped by the 0 to 3 bytes their
+    // "key:" leaves before the identifier, with a scalar remainder) both give murmur3 of the joined
+    // bytes, for identifiers shorter and longer than a block, multi-byte and lone-surrogate ones,
+    // the empty one, and one thread switching between identifiers.
     [Fact]
-    public void BucketBatch_gives_every_key_the_bucket_of_Bucket()
+    public void Bucket_and_BucketBatch_give_murmur3_of_the_key_and_identifier_joined()
     {
         var keys = Enumerable.Range(0, 203).Select(i => new string('k', i % 13 + 1) + i.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .Append("clé").Append("f-ü").ToArray();
@@ -39,7 +39,9 @@ public sealed class BucketingTests
             batch.Buckets(identifier, buckets);
             for (var i = 0; i < keys.Length; i++)
             {
-                buckets[index[i]].Should().Be((byte)Bucketing.Bucket(keys[i], identifier), $"key '{keys[i]}', identifier '{identifier}'");
+                var expected = (int)(Murmur3.Hash32(Encoding.UTF8.GetBytes(keys[i] + ":" + identifier)) % 100);
+                Bucketing.Bucket(keys[i], identifier).Should().Be(expected, $"key '{keys[i]}', identifier '{identifier}'");
+                buckets[index[i]].Should().Be((byte)expected, $"batch: key '{keys[i]}', identifier '{identifier}'");
                 buckets[index[i] - 1].Should().Be(byte.MaxValue, "only the batch's own places are written");
             }
         }
