@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the OFREP client suite (Node's test runner; its summary ends with "# pass N" / "# fail N").
-# With FLAGSERVICE_URL set it runs against that service. Otherwise it builds FlagService, starts it on a
-# free local port against ConnectionStrings__Postgres (e.g. the cluster scripts/test.sh starts), and
-# stops it afterwards.
+# With FLAGSERVICE_URL set it runs against that service. Otherwise it starts FlagService on a free
+# local port against ConnectionStrings__Postgres (e.g. the cluster scripts/test.sh starts), and stops
+# it afterwards: the published build in FLAGSERVICE_PUBLISHED when set (scripts/test.sh), else the
+# Release build, built here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -15,11 +16,16 @@ fi
 
 : "${ConnectionStrings__Postgres:?set FLAGSERVICE_URL, or ConnectionStrings__Postgres so that the service can be started here}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-dotnet build "$root/FlagService.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+if [ -n "${FLAGSERVICE_PUBLISHED:-}" ]; then
+  service=("$FLAGSERVICE_PUBLISHED/FlagService")
+else
+  dotnet build "$root/FlagService.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+  service=(dotnet "$root/bin/Release/net10.0/FlagService.dll")
+fi
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 log=$(mktemp)
 Jwt__Secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n') ASPNETCORE_URLS="http://127.0.0.1:$port" \
-  dotnet "$root/bin/Release/net10.0/FlagService.dll" >"$log" 2>&1 &
+  "${service[@]}" >"$log" 2>&1 &
 service=$!
 trap 'kill "$service" 2>/dev/null || true; wait "$service" 2>/dev/null || true; rm -f "$log"' EXIT
 

@@ -58,8 +58,7 @@ public sealed class MigrationTests
     [Fact]
     public async Task Service_with_unreachable_database_refuses_to_start_with_one_line()
     {
-        var serviceDll = typeof(Program).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet", [serviceDll])
+        var start = ServiceProcess.Command(new ProcessStartInfo
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -70,7 +69,7 @@ public sealed class MigrationTests
                 ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
             },
-        };
+        });
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var exited = process.WaitForExit(TimeSpan.FromSeconds(60));
@@ -89,7 +88,7 @@ public sealed class MigrationTests
     public async Task Service_without_jwt_secret_refuses_to_start()
     {
         await using var database = await TestDatabase.CreateAsync();
-        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location])
+        var start = ServiceProcess.Command(new ProcessStartInfo
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -99,7 +98,7 @@ public sealed class MigrationTests
                 ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
             },
-        };
+        });
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         process.WaitForExit(TimeSpan.FromSeconds(60)).Should().BeTrue();

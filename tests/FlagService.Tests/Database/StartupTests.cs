@@ -16,7 +16,7 @@ public sealed class StartupTests
         var cs = new NpgsqlConnectionStringBuilder(database.ConnectionString);
         var url = $"postgres://{Uri.EscapeDataString(cs.Username!)}:{Uri.EscapeDataString(cs.Password ?? "")}@{cs.Host}:{cs.Port}/{cs.Database}";
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location])
+        var start = ServiceProcess.Command(new ProcessStartInfo
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -28,7 +28,7 @@ public sealed class StartupTests
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["ASPNETCORE_URLS"] = "",
             },
-        };
+        });
         using var process = Process.Start(start)!;
         _ = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();

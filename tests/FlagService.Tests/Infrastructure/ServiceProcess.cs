@@ -5,7 +5,7 @@ using System.Net.Sockets;
 
 namespace FlagService.Tests.Infrastructure;
 
-// The service as operators run it: `dotnet FlagService.dll` in a process of its own, stopped with
+// The service as operators run it: in a process of its own (Command), stopped with
 // SIGTERM, its console output kept for the test to read.
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -24,10 +24,29 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
     public IReadOnlyList<string> Output => [.. _output];
 
+    // The service's command line: the published build in FLAGSERVICE_TEST_PUBLISHED when that is set
+    // (scripts/test.sh publishes it as the Dockerfile does: self-contained and trimmed), else
+    // `dotnet FlagService.dll` of this build. Run from its own folder, as the image does.
+    public static ProcessStartInfo Command(ProcessStartInfo start)
+    {
+        var published = Environment.GetEnvironmentVariable("FLAGSERVICE_TEST_PUBLISHED");
+        if (string.IsNullOrEmpty(published))
+        {
+            start.FileName = "dotnet";
+            start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        }
+        else
+        {
+            start.FileName = Path.Combine(published, "FlagService");
+            start.WorkingDirectory = published;
+        }
+        return start;
+    }
+
     public static ServiceProcess Start(string connectionString, IReadOnlyDictionary<string, string> settings)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [typeof(Program).Assembly.Location])
+        var start = Command(new ProcessStartInfo
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -39,7 +58,7 @@ public sealed class ServiceProcess : IAsyncDisposable
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["ASPNETCORE_URLS"] = "",
             },
-        };
+        });
         foreach (var (key, value) in settings)
         {
             start.Environment[key] = value;
