@@ -17,15 +17,15 @@ fi
 : "${ConnectionStrings__Postgres:?set FLAGSERVICE_URL, or ConnectionStrings__Postgres so that the service can be started here}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 if [ -n "${FLAGSERVICE_PUBLISHED:-}" ]; then
-  service=("$FLAGSERVICE_PUBLISHED/FlagService")
+  service_command=("$FLAGSERVICE_PUBLISHED/FlagService")
 else
   dotnet build "$root/FlagService.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-  service=(dotnet "$root/bin/Release/net10.0/FlagService.dll")
+  service_command=(dotnet "$root/bin/Release/net10.0/FlagService.dll")
 fi
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 log=$(mktemp)
 Jwt__Secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n') ASPNETCORE_URLS="http://127.0.0.1:$port" \
-  "${service[@]}" >"$log" 2>&1 &
+  "${service_command[@]}" >"$log" 2>&1 &
 service=$!
 trap 'kill "$service" 2>/dev/null || true; wait "$service" 2>/dev/null || true; rm -f "$log"' EXIT
 

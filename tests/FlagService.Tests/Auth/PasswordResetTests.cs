@@ -34,7 +34,8 @@ public sealed partial class PasswordResetTests(MailFixture app) : IClassFixture<
 {
     private const string NewPassword = "a brand new passphrase";
 
-    private static async Task<MimeMessage?> MailToAsync(string email, TimeSpan within)
+    // The first message the SMTP server stored for the address (tests/smtp-sink.py), or null.
+    internal static async Task<MimeMessage?> MailToAsync(string email, TimeSpan within)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < within)

@@ -1,10 +1,9 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using FlagService.Tests.Auth;
 using FlagService.Tests.Infrastructure;
-using MimeKit;
 
 namespace FlagService.Tests.Operations;
 
@@ -16,8 +15,6 @@ namespace FlagService.Tests.Operations;
 // ruleset, OFREP and evaluation of every rule type.
 public sealed class PublishedBuildTests
 {
-    private const string PublicUrl = "https://flags.example.test";
-
     [Fact]
     public async Task Management_sdk_mail_and_documents_work_in_the_process()
     {
@@ -29,7 +26,7 @@ public sealed class PublishedBuildTests
                 ?? throw new InvalidOperationException("FLAGSERVICE_TEST_SMTP_PORT is not set: run the suite with scripts/test.sh."),
             ["Smtp__Security"] = "None",
             ["Smtp__From"] = "flagservice@example.test",
-            ["App__PublicUrl"] = PublicUrl,
+            ["App__PublicUrl"] = MailFixture.PublicUrl,
             ["Analytics__FlushIntervalMilliseconds"] = "200",
         });
         (await service.ReadyAsync(TimeSpan.FromSeconds(60))).Should().BeTrue(string.Join('\n', service.Output));
@@ -83,7 +80,7 @@ public sealed class PublishedBuildTests
         qa.StatusCode.Should().Be(HttpStatusCode.Created, await qa.Content.ReadAsStringAsync());
 
         // Bad input: problem details naming the field, from the binder and from the validators.
-        await (await client.PostJsonAsync(flags, new { name = "Bad", key = "Not A Key" })).ShouldBeValidationErrorAsync("key", "");
+        await (await client.PostJsonAsync(flags, new { name = "Bad", key = "Not A Key" })).ShouldBeValidationErrorAsync("key", "must match");
         var malformed = await client.PostRawAsync(flags, "{\"name\": ");
         malformed.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         malformed.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
@@ -154,28 +151,8 @@ public sealed class PublishedBuildTests
 
         // A password reset mailed through SMTP.
         (await sdk.PostJsonAsync("/auth/forgot-password", new { email })).StatusCode.Should().Be(HttpStatusCode.Accepted);
-        var mail = await MailToAsync(email, TimeSpan.FromSeconds(15));
+        var mail = await PasswordResetTests.MailToAsync(email, TimeSpan.FromSeconds(15));
         mail.Should().NotBeNull("the reset mail reaches the SMTP server");
-        mail!.TextBody.Should().Contain($"{PublicUrl}/reset-password?token=");
-    }
-
-    private static async Task<MimeMessage?> MailToAsync(string email, TimeSpan within)
-    {
-        var directory = Environment.GetEnvironmentVariable("FLAGSERVICE_TEST_MAIL_DIR")
-            ?? throw new InvalidOperationException("FLAGSERVICE_TEST_MAIL_DIR is not set: run the suite with scripts/test.sh.");
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < within)
-        {
-            foreach (var file in Directory.GetFiles(directory, "*.eml"))
-            {
-                var message = await MimeMessage.LoadAsync(file);
-                if (message.To.Mailboxes.Any(m => string.Equals(m.Address, email, StringComparison.OrdinalIgnoreCase)))
-                {
-                    return message;
-                }
-            }
-            await Task.Delay(100);
-        }
-        return null;
+        mail!.TextBody.Should().Contain($"{MailFixture.PublicUrl}/reset-password?token=");
     }
 }
