@@ -21,7 +21,7 @@ export ASPNETCORE_URLS=${ASPNETCORE_URLS:-http://localhost:$port}
 
 # The build runs npm for the admin UI (ui/).
 if ! command -v npm >/dev/null 2>&1; then
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  apt_install nodejs npm
 fi
 dotnet build FlagService.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 echo "FlagService is starting on http://localhost:$port  (API reference: http://localhost:$port/docs in Development, OpenAPI: /openapi/v1.json)"

@@ -18,7 +18,7 @@ postgres_start test "$pg_port"
 smtp_python=python3
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null \
-    || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null
+    || apt_install python3-aiosmtpd
   smtp_python=/usr/bin/python3
 fi
 export FLAGSERVICE_TEST_SMTP_PORT=${FLAGSERVICE_TEST_SMTP_PORT:-$((pg_port + 1))}
@@ -34,7 +34,7 @@ fi
 
 # Node and npm: the build runs npm for the admin UI (ui/), and two suites below are Node's.
 if ! command -v npm >/dev/null 2>&1; then
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  apt_install nodejs npm
 fi
 
 rm -rf TestResults && mkdir -p TestResults
@@ -62,8 +62,7 @@ ConnectionStrings__Postgres=$(postgres_connection_string "$pg_port" flagservice_
 # The admin UI in a browser: Playwright drives Debian's Chromium (Playwright's own browser download
 # is not used), against the service on a fresh database.
 if [ ! -x /usr/bin/chromium ]; then
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
 fi
 PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U "$PG_USER_NAME" -d postgres -qc \
   "DROP DATABASE IF EXISTS flagservice_ui_e2e WITH (FORCE)"

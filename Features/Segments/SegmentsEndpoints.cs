@@ -30,7 +30,7 @@ public static class SegmentsEndpoints
     // Ten thousand identifiers do not fit the management API's 64 KiB.
     public const int BodyLimit = 1024 * 1024;
 
-    // The caller's segments of the project in the path, lists sorted.
+    // The segments of the project in the path (ProjectScope checked the caller's access), lists sorted.
     public const string Select = """
         SELECT s.id, s.project_id, s.key, s.name, s.description,
                COALESCE((SELECT json_agg(x.identifier ORDER BY x.identifier) FROM segment_members x
@@ -38,7 +38,7 @@ public static class SegmentsEndpoints
                COALESCE((SELECT json_agg(x.identifier ORDER BY x.identifier) FROM segment_members x
                           WHERE x.segment_id = s.id AND x.list = 'excluded'), '[]')::text AS excluded,
                s.conditions::text AS conditions, s.created_at, s.updated_at
-          FROM segments s JOIN user_projects(@UserId) m ON m.project_id = s.project_id
+          FROM segments s
          WHERE s.project_id = @ProjectId
         """;
 

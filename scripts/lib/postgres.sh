@@ -15,6 +15,15 @@ as_root() {
   fi
 }
 
+# Installs Debian packages; refreshes the package index first when it is missing or stale (a fresh
+# machine has none, so "Unable to locate package").
+apt_install() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 || {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  }
+}
+
 pg_find_bin() {
   local dir
   for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
@@ -27,8 +36,7 @@ pg_find_bin() {
 pg_ensure_installed() {
   if ! PG_BIN=$(pg_find_bin); then
     pg_log "PostgreSQL not found: installing it with apt-get"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+    apt_install postgresql postgresql-contrib
     PG_BIN=$(pg_find_bin) || { pg_log "PostgreSQL is still missing after apt-get install"; return 1; }
   fi
   export PG_BIN

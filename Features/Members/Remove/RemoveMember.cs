@@ -42,7 +42,7 @@ public static class RemoveMember
         {
             // The statement's snapshot still sees the row it did not delete: someone else's membership.
             return outcome.Exists
-                ? ProjectAccess.Forbidden(ProjectRoles.Owner, http.ProjectRole() ?? ProjectRoles.Viewer)
+                ? ProjectScope.Forbidden(ProjectRoles.Owner, http.ProjectRole() ?? ProjectRoles.Viewer)
                 : TypedResults.NotFound();
         }
         if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(MembersEndpoints.OwnersLeft, args, transaction, cancellationToken: ct)) == 0)
