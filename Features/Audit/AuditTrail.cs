@@ -45,17 +45,12 @@ public static class AuditTrail
         SELECT to_jsonb(x) FROM (SELECT e.id, e.key, e.name, e.description, e.is_default, e.created_at, e.updated_at
                                    FROM environments e WHERE e.id = @ResourceId) x
         """;
+    // A flag: its definition and its configuration in the environment, as FlagConfig.cs reads them.
     private const string FlagSnapshot = """
-        SELECT to_jsonb(x) FROM (
-            SELECT f.id, f.key, f.name, f.description, f.value_type, s.enabled, s.rollout_percentage, s.off_variant, s.serve,
-                   (SELECT jsonb_agg(jsonb_build_object('key', v.key, 'value', v.value) ORDER BY v.position)
-                      FROM flag_variants v WHERE v.flag_id = f.id) AS variants,
-                   (SELECT jsonb_agg(jsonb_build_object('flag', rf.key, 'variant', p.variant) ORDER BY p.position)
-                      FROM flag_prerequisites p JOIN feature_flags rf ON rf.id = p.required_flag_id
-                     WHERE p.flag_id = f.id AND p.environment_id = @EnvironmentId) AS prerequisites
-              FROM feature_flags f
-              LEFT JOIN flag_environments s ON s.flag_id = f.id AND s.environment_id = @EnvironmentId
-             WHERE f.id = @ResourceId) x
+        SELECT jsonb_build_object('id', d.flag_id) || d.definition::jsonb || COALESCE(s.state::jsonb - 'version', '{}')
+          FROM flag_definitions d
+          LEFT JOIN flag_states s ON s.flag_id = d.flag_id AND s.environment_id = @EnvironmentId
+         WHERE d.flag_id = @ResourceId
         """;
     private const string RuleSnapshot = """
         SELECT to_jsonb(x) FROM (SELECT r.id, r.flag_id, f.key AS flag_key, r.rule_type, r.rule_value, r.conditions,

@@ -21,51 +21,50 @@ public sealed record FlagResponse(
 
 public sealed record FlagStateSummary(bool Enabled, int? RolloutPercentage);
 
-// The database row: environments and variants arrive as json, in their order.
+// The database row: the flag's definition and its state in the environment as the views'
+// documents (FlagConfig.cs), and every environment's state at a glance.
 public sealed record FlagRow(
-    Guid Id, Guid ProjectId, string Name, string Key, string? Description, bool Enabled, int RolloutPercentage,
-    DateTime CreatedAt, DateTime UpdatedAt, string Environment, string Environments, string ValueType, string Variants,
-    string? OffVariant, string? Serve, string Prerequisites)
+    Guid Id, Guid ProjectId, DateTime CreatedAt, DateTime UpdatedAt, string Environment, string Environments, string Definition, string State)
 {
     private static readonly JsonSerializerOptions Json = HttpConventions.Configure(new JsonSerializerOptions());
 
+    public FlagResponse ToResponse() => FlagResponses.From(Id, ProjectId, CreatedAt, UpdatedAt, Environment,
+        JsonSerializer.Deserialize<Dictionary<string, FlagStateSummary>>(Environments, Json)!,
+        FlagConfigJson.Spec(Definition), FlagConfigJson.Config(State));
+}
+
+public static class FlagResponses
+{
     // A boolean flag shows its rollout both ways; other types' defaults are their first variant.
-    public FlagResponse ToResponse()
+    public static FlagResponse From(Guid id, Guid projectId, DateTime createdAt, DateTime updatedAt, string environment,
+        Dictionary<string, FlagStateSummary> environments, FlagSpec spec, FlagConfig config)
     {
-        var variants = JsonSerializer.Deserialize<VariantResponse[]>(Variants, Json)!;
-        var boolean = ValueType == ValueTypes.Boolean;
-        return new(Id, ProjectId, Name, Key, Description, Enabled, boolean ? RolloutPercentage : null, CreatedAt, UpdatedAt,
-            Environment, JsonSerializer.Deserialize<Dictionary<string, FlagStateSummary>>(Environments, Json)!, ValueType, variants,
-            boolean ? ValueTypes.Off : OffVariant ?? variants[0].Key,
-            boolean ? ServeResponse.Rollout(RolloutPercentage) : ServeResponse.Parse(Serve) ?? new ServeResponse(variants[0].Key, null),
-            JsonSerializer.Deserialize<PrerequisiteResponse[]>(Prerequisites, Json)!);
+        var boolean = spec.IsBoolean;
+        return new(id, projectId, spec.Name, spec.Key, spec.Description, config.Enabled, boolean ? config.RolloutPercentage : null,
+            createdAt, updatedAt, environment, environments, spec.ValueType,
+            [.. spec.Variants.Select(v => new VariantResponse(v.Key, v.Value, v.Name, v.Description))],
+            boolean ? ValueTypes.Off : config.OffVariant ?? spec.DefaultVariant,
+            boolean ? ServeResponse.Rollout(config.RolloutPercentage) : config.Serve ?? new ServeResponse(spec.DefaultVariant, null),
+            [.. config.Prerequisites]);
     }
 }
 
 public static class FlagsEndpoints
 {
-    // The caller's flags of the project in the path, with their state in the environment the
-    // request means (EnvironmentScope.Matches). Anything else is no row, so a 404.
-    public const string Select = $"""
-        SELECT f.id, f.project_id, f.name, f.key, f.description, s.enabled, s.rollout_percentage, f.created_at,
-               GREATEST(f.updated_at, s.updated_at) AS updated_at, e.key AS environment,
+    // The project's flags (ProjectScope checked the caller) with their state in the environment
+    // the request means; anything else is no row, so a 404.
+    public const string Select = """
+        SELECT f.id, f.project_id, f.created_at, GREATEST(f.updated_at, s.updated_at) AS updated_at, e.key AS environment,
                (SELECT json_object_agg(oe.key, json_build_object('enabled', os.enabled, 'rollout_percentage',
                                                CASE WHEN f.value_type = 'boolean' THEN os.rollout_percentage END)
                                        ORDER BY oe.is_default DESC, oe.created_at, oe.key)
                   FROM flag_environments os JOIN environments oe ON oe.id = os.environment_id
                  WHERE os.flag_id = f.id)::text AS environments,
-               f.value_type,
-               (SELECT json_agg(json_build_object('key', v.key, 'value', v.value, 'name', v.name, 'description', v.description)
-                                ORDER BY v.position)
-                  FROM flag_variants v WHERE v.flag_id = f.id)::text AS variants,
-               s.off_variant, s.serve::text AS serve,
-               COALESCE((SELECT json_agg(json_build_object('flag', rf.key, 'variant', p.variant) ORDER BY p.position)
-                           FROM flag_prerequisites p JOIN feature_flags rf ON rf.id = p.required_flag_id
-                          WHERE p.environment_id = e.id AND p.flag_id = f.id), '[]')::text AS prerequisites
+               d.definition::text AS definition, s.state::text AS state
           FROM feature_flags f
-          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
-          JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}
-          JOIN flag_environments s ON s.environment_id = e.id AND s.flag_id = f.id
+          JOIN flag_definitions d ON d.flag_id = f.id
+          JOIN flag_states s ON s.flag_id = f.id AND s.environment_id = @EnvironmentId
+          JOIN environments e ON e.id = s.environment_id
          WHERE f.project_id = @ProjectId
         """;
 

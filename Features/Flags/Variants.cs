@@ -20,7 +20,11 @@ public sealed record VariantRequest
 public sealed record VariantResponse(string Key, JsonElement Value, string? Name, string? Description);
 
 // What a state or a rule serves: one variant, or a weighted distribution (see API.md, Variants).
-public sealed record ServeRequest(string? Variant = null, DistributionEntry[]? Distribution = null);
+public sealed record ServeRequest(string? Variant = null, DistributionEntry[]? Distribution = null)
+{
+    public static ServeRequest? From(ServeResponse? serve) => serve is null ? null
+        : new(serve.Variant, serve.Distribution?.Select(d => new DistributionEntry(d.Variant, d.Weight)).ToArray());
+}
 
 public sealed record DistributionEntry(string? Variant, int? Weight);
 
@@ -35,6 +39,9 @@ public sealed record ServeResponse(
         new(null, [new DistributionResponse(ValueTypes.On, percentage), new DistributionResponse(ValueTypes.Off, 100 - percentage)]);
 
     public static ServeResponse? Parse(string? json) => json is null ? null : JsonSerializer.Deserialize<ServeResponse>(json, Json);
+
+    public static ServeResponse? From(ServeRequest? serve) => serve is null ? null
+        : new(serve.Variant, serve.Distribution?.Select(d => new DistributionResponse(d.Variant!, d.Weight!.Value)).ToArray());
 }
 
 public sealed record DistributionResponse(string Variant, int Weight);

@@ -1,6 +1,7 @@
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
+using FlagService.Features.Flags;
 using FlagService.Infrastructure.Http;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -21,11 +22,6 @@ public sealed partial class ScheduleRunner(
         Guid Id, Guid FlagId, Guid EnvironmentId, Guid ProjectId, bool? Enabled, int? RolloutPercentage, string? OffVariant, string? Serve,
         Guid? CreatedBy);
 
-    private sealed record Flag(string ValueType, string VariantList)
-    {
-        public string[] Variants => VariantList.Split(',');
-    }
-
     // The soonest due schedule that no other transaction holds. Its state row and its flag are
     // locked too, without waiting: a flag delete or an environment delete takes those before the
     // schedule (through the cascade), so waiting on them while holding the schedule could deadlock;
@@ -44,25 +40,7 @@ public sealed partial class ScheduleRunner(
            FOR SHARE OF f SKIP LOCKED
         """;
 
-    // Read after the lock is held, so it sees the variants as they are now.
-    private const string FlagSql = """
-        SELECT f.value_type,
-               (SELECT string_agg(v.key, ',' ORDER BY v.position) FROM flag_variants v WHERE v.flag_id = f.id) AS variant_list
-          FROM feature_flags f
-         WHERE f.id = @FlagId
-        """;
-
-    // UpdateFlag's state update: the fields the schedule carries, the others kept.
-    private const string ApplySql = """
-        UPDATE flag_environments s
-           SET enabled = COALESCE(@Enabled, s.enabled),
-               rollout_percentage = COALESCE(@RolloutPercentage, s.rollout_percentage),
-               off_variant = COALESCE(@OffVariant, s.off_variant),
-               serve = COALESCE(CAST(@Serve AS jsonb), s.serve),
-               updated_at = now()
-         WHERE s.flag_id = @FlagId AND s.environment_id = @EnvironmentId;
-        UPDATE flag_schedules SET status = 'applied', applied_at = now() WHERE id = @Id;
-        """;
+    private const string AppliedSql = "UPDATE flag_schedules SET status = 'applied', applied_at = now() WHERE id = @Id";
 
     private const string FailSql = "UPDATE flag_schedules SET status = 'failed', failure_reason = @Reason WHERE id = @Id";
 
@@ -110,11 +88,14 @@ public sealed partial class ScheduleRunner(
             return false;
         }
 
-        var flag = await connection.QuerySingleAsync<Flag>(new CommandDefinition(FlagSql, due, transaction, cancellationToken: ct));
+        // Checked again against the flag as it is now (its variants may have changed since), by the
+        // validator every other write of a flag's state goes through.
+        var current = (await FlagConfigStore.ReadAsync(connection, transaction, due.ProjectId, due.EnvironmentId, due.FlagId, ct))!;
+        var catalog = await FlagConfigStore.CatalogAsync(connection, transaction, due.ProjectId, due.EnvironmentId, ct);
         var errors = new FieldErrors();
-        var state = ScheduledChange.Validate(errors, flag.ValueType, flag.Variants, due.Enabled, due.RolloutPercentage, due.OffVariant,
-            ScheduledChange.ParseServe(due.Serve));
-        if (state is null)
+        var config = FlagConfigInput.Apply(current.Config, current.Spec,
+            ScheduledChange.Stored(due.Enabled, due.RolloutPercentage, due.OffVariant, due.Serve), catalog, errors.At("change"));
+        if (config is null)
         {
             var reason = ScheduledChange.Describe(errors);
             await connection.ExecuteAsync(new CommandDefinition(FailSql, new { due.Id, Reason = reason }, transaction, cancellationToken: ct));
@@ -129,10 +110,8 @@ public sealed partial class ScheduleRunner(
         await transaction.SaveAsync("apply", ct);
         try
         {
-            await connection.ExecuteAsync(new CommandDefinition(ApplySql, new
-            {
-                due.Id, due.FlagId, due.EnvironmentId, due.Enabled, RolloutPercentage = state.Rollout, state.OffVariant, Serve = state.ServeJson,
-            }, transaction, cancellationToken: ct));
+            await FlagConfigStore.WriteAsync(connection, transaction, due.ProjectId, due.EnvironmentId, due.FlagId, config, ct);
+            await connection.ExecuteAsync(new CommandDefinition(AppliedSql, new { due.Id }, transaction, cancellationToken: ct));
             // The flag's change, by the schedule on behalf of the user who created it.
             await AuditTrail.RecordAsync(connection, transaction, AuditActor.Schedule(due.Id, due.CreatedBy), due.ProjectId, "flag.schedule_applied",
                 AuditResources.Flag, due.FlagId, ct, before, due.EnvironmentId);

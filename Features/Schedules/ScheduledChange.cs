@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FlagService.Features.Flags;
 using FlagService.Infrastructure.Http;
 
@@ -11,36 +10,23 @@ public static class ScheduledChange
 {
     public const string Fields = "enabled, rollout_percentage, serve, off_variant";
 
-    private static readonly JsonSerializerOptions Json = HttpConventions.Configure(new JsonSerializerOptions());
+    // A stored change read back as the request it came from.
+    public static FlagStateRequest Stored(bool? enabled, int? rollout, string? offVariant, string? serveJson) =>
+        new(enabled, rollout, offVariant, ServeRequest.From(ServeResponse.Parse(serveJson)));
 
-    // Null when there are errors; otherwise what to write (null fields are left as they are).
-    public static Variants.ValidState? Validate(FieldErrors errors, string valueType, IReadOnlyList<string> variantKeys, bool? enabled,
-        int? rollout, string? offVariant, ServeRequest? serve)
+    // The change in the form it is stored (FlagConfigInput.Normalize), fields named as they sit in
+    // the request; null when there are errors.
+    public static FlagStateRequest? Validate(FlagSpec flag, FlagStateRequest change, FieldErrors errors)
     {
-        var own = new FieldErrors();
-        var state = Variants.State(own, valueType, variantKeys, rollout, offVariant, serve);
-        foreach (var (field, rules) in own.ToDictionary())
-        {
-            foreach (var rule in rules)
-            {
-                errors.Add($"change.{field}", rule);
-            }
-        }
-        if (own.Any)
-        {
-            return null;
-        }
+        var normalized = FlagConfigInput.Normalize(flag, change, errors.At("change"));
         // A boolean flag's off_variant is always `off`: sent alone it would schedule nothing.
-        if (enabled is null && state is { Rollout: null, OffVariant: null, ServeJson: null })
+        if (normalized is { Enabled: null, RolloutPercentage: null, OffVariant: null, Serve: null })
         {
             errors.Add("change", $"must change at least one of: {Fields}");
             return null;
         }
-        return state;
+        return normalized;
     }
-
-    // A stored serve (normalized by Variants.Serve) read back as the request it came from.
-    public static ServeRequest? ParseServe(string? json) => json is null ? null : JsonSerializer.Deserialize<ServeRequest>(json, Json);
 
     // One line for failure_reason: "change.serve.variant names no variant of this flag (...)".
     public static string Describe(FieldErrors errors) =>

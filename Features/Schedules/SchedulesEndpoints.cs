@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
 using FlagService.Features.Schedules.Cancel;
@@ -46,13 +45,6 @@ public sealed record ScheduleRow(
     }
 }
 
-// The flag's state in the environment of the path, of the caller's project, with what the flag
-// can serve and the database's clock (the one the runners compare `at` with).
-public sealed record ScheduleTarget(Guid FlagId, Guid EnvironmentId, string Environment, string ValueType, string VariantList, DateTime Now)
-{
-    public string[] Variants => VariantList.Split(',');
-}
-
 public static class SchedulesEndpoints
 {
     public const string Columns = """
@@ -60,27 +52,18 @@ public static class SchedulesEndpoints
         c.created_by, c.status, c.created_at, c.applied_at, c.failure_reason, c.cancelled_at, f.value_type
         """;
 
-    // The schedules of the flag in the path, in the environment the request means, of the
-    // caller's project; anything else is no row.
+    // The schedules of the flag in the path, in the environment the request means (ProjectScope
+    // checked the caller); anything else is no row.
     public const string Select = $"""
         SELECT {Columns}
           FROM flag_schedules c
           JOIN feature_flags f ON f.id = c.flag_id
-          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
-          JOIN environments e ON e.id = c.environment_id AND e.project_id = f.project_id
-         WHERE c.flag_id = @FlagId AND f.project_id = @ProjectId AND {EnvironmentScope.Matches}
+          JOIN environments e ON e.id = c.environment_id
+         WHERE c.flag_id = @FlagId AND f.project_id = @ProjectId AND c.environment_id = @EnvironmentId
         """;
 
-    public const string Target = $"""
-        SELECT s.flag_id, s.environment_id, e.key AS environment, f.value_type,
-               (SELECT string_agg(v.key, ',' ORDER BY v.position) FROM flag_variants v WHERE v.flag_id = f.id) AS variant_list,
-               now() AS now
-          FROM flag_environments s
-          JOIN feature_flags f ON f.id = s.flag_id
-          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
-          JOIN environments e ON e.id = s.environment_id AND e.project_id = f.project_id
-         WHERE s.flag_id = @FlagId AND f.project_id = @ProjectId AND {EnvironmentScope.Matches}
-        """;
+    // Whether the flag is the project's: an unknown flag is a 404, one without schedules an empty list.
+    public const string FlagExists = "SELECT EXISTS (SELECT 1 FROM feature_flags WHERE id = @FlagId AND project_id = @ProjectId)";
 
     public static IEndpointRouteBuilder MapSchedules(this IEndpointRouteBuilder app)
     {

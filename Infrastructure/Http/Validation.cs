@@ -5,7 +5,23 @@ namespace FlagService.Infrastructure.Http;
 // Field errors for a 400 ValidationProblem, keyed by the JSON field name.
 public sealed class FieldErrors
 {
-    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _errors;
+    private readonly string _prefix;
+
+    public FieldErrors()
+        : this(new Dictionary<string, List<string>>(StringComparer.Ordinal), "")
+    {
+    }
+
+    private FieldErrors(Dictionary<string, List<string>> errors, string prefix)
+    {
+        _errors = errors;
+        _prefix = prefix;
+    }
+
+    // The same collection, with every field named under `path` ("change", "changes[2].rules[0]"):
+    // a validator written for a request's top level serves a nested document unchanged.
+    public FieldErrors At(string path) => new(_errors, $"{_prefix}{path}.");
 
     public bool Any => _errors.Count > 0;
 
@@ -14,6 +30,7 @@ public sealed class FieldErrors
 
     public FieldErrors Add(string field, string rule)
     {
+        field = _prefix + field;
         if (!_errors.TryGetValue(field, out var rules))
         {
             _errors[field] = rules = [];

@@ -1,9 +1,7 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
-using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -19,11 +17,10 @@ public static class DeleteFlag
     // (which must name an environment of the project). Its state, rules and counters go through
     // ON DELETE CASCADE; the contexts of its single-flag evaluations, and its entry in each
     // identifier's latest results recorded before 0011, in the same statement.
-    private const string Sql = $"""
+    private const string Sql = """
         WITH deleted AS (
-            DELETE FROM feature_flags f USING user_projects(@UserId) m
-             WHERE f.id = @FlagId AND f.project_id = @ProjectId AND m.project_id = f.project_id
-               AND EXISTS (SELECT 1 FROM environments e WHERE e.project_id = f.project_id AND {EnvironmentScope.Matches})
+            DELETE FROM feature_flags f
+             WHERE f.id = @FlagId AND f.project_id = @ProjectId
             RETURNING f.id, f.project_id),
         forgotten AS (
             UPDATE evaluation_latest l SET results = l.results - d.id::text
@@ -47,23 +44,21 @@ public static class DeleteFlag
         """;
 
     internal static async Task<Results<NoContent, NotFound, ProblemHttpResult>> HandleAsync(
-        PathId projectId, EnvironmentRef env, PathId flagId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes,
-        CancellationToken ct)
+        ProjectScope scope, PathId flagId, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
-        var args = new { ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key };
+        var args = new { scope.ProjectId, FlagId = flagId.Value };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         try
         {
-            var environmentId = await AuditTrail.EnvironmentIdAsync(connection, transaction, projectId.Value, env, ct);
-            var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Flag, projectId.Value, flagId.Value, environmentId, ct);
+            var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Flag, scope.ProjectId, flagId.Value, scope.EnvironmentId, ct);
             var deleted = await connection.ExecuteScalarAsync<long>(new CommandDefinition(Sql, args, transaction, cancellationToken: ct));
             if (deleted == 0)
             {
                 return TypedResults.NotFound();
             }
-            await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "flag.deleted", AuditResources.Flag, flagId.Value, ct,
-                before, environmentId);
+            await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "flag.deleted", AuditResources.Flag, flagId.Value, ct,
+                before, scope.EnvironmentId);
             await transaction.CommitAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
@@ -75,7 +70,7 @@ public static class DeleteFlag
                 detail: $"Other flags require this one: {string.Join(", ", places)}. Remove those prerequisites first.",
                 extensions: new Dictionary<string, object?> { ["required_by"] = dependents.Select(d => new { flag = d.Flag, environment = d.Environment }).ToArray() });
         }
-        changes.Publish(projectId.Value);
+        changes.Publish(scope.ProjectId);
         return TypedResults.NoContent();
     }
 }

@@ -1,6 +1,5 @@
-using System.Security.Claims;
 using Dapper;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -15,13 +14,11 @@ public static class GetFlag
     private const string Sql = $"{FlagsEndpoints.Select} AND f.id = @FlagId";
 
     internal static async Task<Results<Ok<FlagResponse>, NotFound>> HandleAsync(
-        PathId projectId, EnvironmentRef env, PathId flagId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        ProjectScope scope, PathId flagId, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var flag = await connection.QuerySingleOrDefaultAsync<FlagRow>(new CommandDefinition(Sql, new
-        {
-            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
-        }, cancellationToken: ct));
+        var flag = await connection.QuerySingleOrDefaultAsync<FlagRow>(new CommandDefinition(Sql,
+            new { scope.ProjectId, scope.EnvironmentId, FlagId = flagId.Value }, cancellationToken: ct));
         return flag is null ? TypedResults.NotFound() : TypedResults.Ok(flag.ToResponse());
     }
 }

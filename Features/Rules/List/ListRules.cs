@@ -1,6 +1,5 @@
-using System.Security.Claims;
-using Dapper;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Flags;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -12,25 +11,14 @@ public static class ListRules
     public static RouteHandlerBuilder MapListRules(this IEndpointRouteBuilder rules) =>
         rules.MapGet("/", HandleAsync);
 
-    // The order in which evaluation tries them: highest priority first, then oldest first.
-    private const string Sql = $"""
-        SELECT EXISTS ({RulesEndpoints.State});
-        {RulesEndpoints.Select}
-         ORDER BY r.priority DESC, r.created_at, r.id;
-        """;
-
+    // In the order in which evaluation tries them: highest priority first, then oldest first.
     internal static async Task<Results<Ok<RuleResponse[]>, NotFound>> HandleAsync(
-        PathId projectId, EnvironmentRef env, PathId flagId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        ProjectScope scope, PathId flagId, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, new
-        {
-            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
-        }, cancellationToken: ct));
-        if (!await results.ReadSingleAsync<bool>())
-        {
-            return TypedResults.NotFound();
-        }
-        return TypedResults.Ok((await results.ReadAsync<RuleRow>()).Select(r => r.ToResponse()).ToArray());
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var stored = await FlagConfigStore.ReadAsync(connection, transaction, scope.ProjectId, scope.EnvironmentId, flagId.Value, ct);
+        return stored is null ? TypedResults.NotFound()
+            : TypedResults.Ok(stored.Config.Rules.Select(r => RulesEndpoints.Response(r, stored.FlagId, stored.Spec, scope.Environment.Key)).ToArray());
     }
 }

@@ -1,8 +1,6 @@
-using System.Security.Claims;
 using Dapper;
+using FlagService.Features.Projects;
 using FlagService.Features.Audit;
-using FlagService.Features.Environments;
-using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -17,14 +15,12 @@ public static class CancelSchedule
     // A cancelled schedule is kept (status `cancelled`), as the record that it was planned. The
     // row lock waits for a runner that is applying it right now; FOR UPDATE then reads the row as
     // that runner committed it, so a schedule is either cancelled or applied, never both.
-    private const string Sql = $"""
+    private const string Sql = """
         WITH target AS (
             SELECT c.id, c.status
               FROM flag_schedules c
               JOIN feature_flags f ON f.id = c.flag_id
-              JOIN user_projects(@UserId) m ON m.project_id = f.project_id
-              JOIN environments e ON e.id = c.environment_id AND e.project_id = f.project_id
-             WHERE c.id = @ScheduleId AND c.flag_id = @FlagId AND f.project_id = @ProjectId AND {EnvironmentScope.Matches}
+             WHERE c.id = @ScheduleId AND c.flag_id = @FlagId AND f.project_id = @ProjectId AND c.environment_id = @EnvironmentId
                FOR UPDATE OF c),
         cancelled AS (
             UPDATE flag_schedules c SET status = 'cancelled', cancelled_at = now()
@@ -35,22 +31,17 @@ public static class CancelSchedule
         """;
 
     internal static async Task<Results<NoContent, NotFound, ProblemHttpResult>> HandleAsync(
-        PathId projectId, EnvironmentRef env, PathId flagId, PathId scheduleId, ClaimsPrincipal user, NpgsqlDataSource db,
-        CancellationToken ct)
+        ProjectScope scope, PathId flagId, PathId scheduleId, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Schedule, projectId.Value, scheduleId.Value, null, ct);
-        var status = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql, new
-        {
-            ProjectId = projectId.Value, FlagId = flagId.Value, ScheduleId = scheduleId.Value, UserId = user.UserId(),
-            EnvId = env.Id, EnvKey = env.Key,
-        }, transaction, cancellationToken: ct));
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Schedule, scope.ProjectId, scheduleId.Value, null, ct);
+        var status = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(Sql,
+            new { scope.ProjectId, scope.EnvironmentId, FlagId = flagId.Value, ScheduleId = scheduleId.Value }, transaction, cancellationToken: ct));
         if (status == ScheduleStatus.Pending)
         {
-            var environmentId = await AuditTrail.EnvironmentIdAsync(connection, transaction, projectId.Value, env, ct);
-            await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "schedule.cancelled", AuditResources.Schedule,
-                scheduleId.Value, ct, before, environmentId);
+            await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "schedule.cancelled", AuditResources.Schedule,
+                scheduleId.Value, ct, before, scope.EnvironmentId);
             await transaction.CommitAsync(ct);
         }
         return status switch

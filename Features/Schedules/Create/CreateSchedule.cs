@@ -1,10 +1,9 @@
-using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
+using FlagService.Features.Projects;
 using FlagService.Features.Audit;
 using FlagService.Features.Flags;
-using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -27,6 +26,8 @@ public static class CreateSchedule
 
         [JsonExtensionData]
         public Dictionary<string, JsonElement>? Unknown { get; init; }
+
+        public FlagStateRequest State => new(Enabled, RolloutPercentage, OffVariant, Serve);
     }
 
     public static RouteHandlerBuilder MapCreateSchedule(this IEndpointRouteBuilder schedules) =>
@@ -43,32 +44,29 @@ public static class CreateSchedule
         """;
 
     internal static async Task<Results<Created<ScheduleResponse>, NotFound, ValidationProblem>> HandleAsync(
-        PathId projectId, EnvironmentRef env, PathId flagId, CreateScheduleRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
-        HttpRequest http, CancellationToken ct)
+        ProjectScope scope, PathId flagId, CreateScheduleRequest request, NpgsqlDataSource db, HttpRequest http, CancellationToken ct)
     {
-        var userId = user.UserId();
         await using var connection = await db.OpenConnectionAsync(ct);
-        var target = await connection.QuerySingleOrDefaultAsync<ScheduleTarget>(new CommandDefinition(SchedulesEndpoints.Target, new
-        {
-            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = userId, EnvId = env.Id, EnvKey = env.Key,
-        }, cancellationToken: ct));
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var target = await FlagConfigStore.ReadAsync(connection, transaction, scope.ProjectId, scope.EnvironmentId, flagId.Value, ct);
         if (target is null)
         {
             return TypedResults.NotFound();
         }
 
         // The database's clock decides, as it does when the runners look for due schedules.
+        var now = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", transaction: transaction, cancellationToken: ct));
         var errors = new FieldErrors();
         if (request.At is not { } at)
         {
             errors.Add("at", "is required");
         }
-        else if (at.UtcDateTime <= target.Now)
+        else if (at.UtcDateTime <= now)
         {
-            errors.Add("at", $"must be in the future (the server's time is {target.Now:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'})");
+            errors.Add("at", $"must be in the future (the server's time is {now:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'})");
         }
         var change = request.Change;
-        Variants.ValidState? state = null;
+        FlagStateRequest? normalized = null;
         if (change is null)
         {
             errors.Add("change", $"is required: an object with at least one of: {ScheduledChange.Fields}");
@@ -82,30 +80,22 @@ public static class CreateSchedule
         }
         else
         {
-            state = ScheduledChange.Validate(errors, target.ValueType, target.Variants, change.Enabled, change.RolloutPercentage,
-                change.OffVariant, change.Serve);
+            normalized = ScheduledChange.Validate(target.Spec, change.State, errors);
         }
-        if (errors.Any || state is null)
+        if (errors.Any || normalized is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        try
+        var schedule = await connection.QuerySingleAsync<ScheduleRow>(new CommandDefinition(Sql, new
         {
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            var schedule = await connection.QuerySingleAsync<ScheduleRow>(new CommandDefinition(Sql, new
-            {
-                target.FlagId, target.EnvironmentId, target.Environment, target.ValueType, At = request.At!.Value.UtcDateTime,
-                change!.Enabled, RolloutPercentage = state.Rollout, state.OffVariant, Serve = state.ServeJson, UserId = userId,
-            }, transaction, cancellationToken: ct));
-            await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "schedule.created", AuditResources.Schedule, schedule.Id, ct,
-                environmentId: target.EnvironmentId);
-            await transaction.CommitAsync(ct);
-            return TypedResults.Created($"{http.Path.Value!.TrimEnd('/')}/{schedule.Id}", schedule.ToResponse());
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
-        {
-            return TypedResults.NotFound(); // the flag or the environment was deleted meanwhile
-        }
+            FlagId = flagId.Value, scope.EnvironmentId, Environment = scope.Environment.Key, target.Spec.ValueType, At = request.At!.Value.UtcDateTime,
+            normalized.Enabled, normalized.RolloutPercentage, normalized.OffVariant,
+            Serve = ServeResponse.From(normalized.Serve) is { } serve ? FlagConfigJson.Serialize(serve) : null, UserId = scope.Actor.UserId,
+        }, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "schedule.created", AuditResources.Schedule, schedule.Id, ct,
+            environmentId: scope.EnvironmentId);
+        await transaction.CommitAsync(ct);
+        return TypedResults.Created($"{http.Path.Value!.TrimEnd('/')}/{schedule.Id}", schedule.ToResponse());
     }
 }

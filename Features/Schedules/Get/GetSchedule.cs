@@ -1,6 +1,5 @@
-using System.Security.Claims;
 using Dapper;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -16,15 +15,11 @@ public static class GetSchedule
     private const string Sql = $"{SchedulesEndpoints.Select} AND c.id = @ScheduleId";
 
     internal static async Task<Results<Ok<ScheduleResponse>, NotFound>> HandleAsync(
-        PathId projectId, EnvironmentRef env, PathId flagId, PathId scheduleId, ClaimsPrincipal user, NpgsqlDataSource db,
-        CancellationToken ct)
+        ProjectScope scope, PathId flagId, PathId scheduleId, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var schedule = await connection.QuerySingleOrDefaultAsync<ScheduleRow>(new CommandDefinition(Sql, new
-        {
-            ProjectId = projectId.Value, FlagId = flagId.Value, ScheduleId = scheduleId.Value, UserId = user.UserId(),
-            EnvId = env.Id, EnvKey = env.Key,
-        }, cancellationToken: ct));
+        var schedule = await connection.QuerySingleOrDefaultAsync<ScheduleRow>(new CommandDefinition(Sql,
+            new { scope.ProjectId, scope.EnvironmentId, FlagId = flagId.Value, ScheduleId = scheduleId.Value }, cancellationToken: ct));
         return schedule is null ? TypedResults.NotFound() : TypedResults.Ok(schedule.ToResponse());
     }
 }

@@ -1,6 +1,5 @@
-using System.Security.Claims;
 using Dapper;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -16,20 +15,18 @@ public static class ListSchedules
     // failed, cancelled), soonest first. The first statement tells an unknown flag or environment
     // (404) from one without schedules (an empty list).
     private const string Sql = $"""
-        {SchedulesEndpoints.Target};
+        {SchedulesEndpoints.FlagExists};
         {SchedulesEndpoints.Select}
          ORDER BY c.at, c.created_at, c.id;
         """;
 
     internal static async Task<Results<Ok<ScheduleResponse[]>, NotFound>> HandleAsync(
-        PathId projectId, EnvironmentRef env, PathId flagId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        ProjectScope scope, PathId flagId, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, new
-        {
-            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key,
-        }, cancellationToken: ct));
-        if (await results.ReadSingleOrDefaultAsync<ScheduleTarget>() is null)
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql,
+            new { scope.ProjectId, scope.EnvironmentId, FlagId = flagId.Value }, cancellationToken: ct));
+        if (!await results.ReadSingleAsync<bool>())
         {
             return TypedResults.NotFound();
         }

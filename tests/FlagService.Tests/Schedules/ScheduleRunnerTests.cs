@@ -18,7 +18,19 @@ public sealed class ScheduleRunnerTests(AppFixture app) : IClassFixture<AppFixtu
     [Fact]
     public async Task Three_instances_racing_on_many_due_schedules_apply_each_exactly_once()
     {
-        // Every write to a flag's state is counted here, so a schedule applied twice shows as two.
+        var fast = new Dictionary<string, string?> { ["Schedules:PollMilliseconds"] = "50" };
+        await using var instanceB = new FlagServiceFactory(app.ConnectionString, fast);
+        await using var instanceC = new FlagServiceFactory(app.ConnectionString, fast);
+        _ = instanceB.Server;
+        _ = instanceC.Server;
+
+        var sdk = await SdkScenario.CreateAsync(app);
+        var flags = new List<string>();
+        for (var i = 0; i < 30; i++)
+        {
+            flags.Add(await sdk.CreateFlagAsync($"flag_{i}", enabled: false, rollout: 0));
+        }
+        // Every write to a flag's state from here on is counted, so a schedule applied twice shows as two.
         await using (var db = new NpgsqlConnection(app.ConnectionString))
         {
             await db.ExecuteAsync("""
@@ -31,18 +43,6 @@ public sealed class ScheduleRunnerTests(AppFixture app) : IClassFixture<AppFixtu
                 CREATE TRIGGER test_count_state_update AFTER UPDATE ON flag_environments
                     FOR EACH ROW EXECUTE FUNCTION test_count_state_update();
                 """);
-        }
-        var fast = new Dictionary<string, string?> { ["Schedules:PollMilliseconds"] = "50" };
-        await using var instanceB = new FlagServiceFactory(app.ConnectionString, fast);
-        await using var instanceC = new FlagServiceFactory(app.ConnectionString, fast);
-        _ = instanceB.Server;
-        _ = instanceC.Server;
-
-        var sdk = await SdkScenario.CreateAsync(app);
-        var flags = new List<string>();
-        for (var i = 0; i < 30; i++)
-        {
-            flags.Add(await sdk.CreateFlagAsync($"flag_{i}", enabled: false, rollout: 0));
         }
         // All due at the same instant, so that every instance finds all of them due at once.
         var at = DateTime.UtcNow.AddSeconds(2);
