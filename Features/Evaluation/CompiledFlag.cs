@@ -69,10 +69,12 @@ public sealed class CompiledFlag
 
     private static readonly IReadOnlyDictionary<string, CompiledSegment> NoSegments = new Dictionary<string, CompiledSegment>();
 
-    // segments: the project's, by key, for rules of type segment.
-    public static CompiledFlag Compile(FlagDefinition definition) => Compile(definition, NoSegments);
+    // A flag on its own, with a slot table of its own (a snapshot compiles its flags with the next one).
+    public static CompiledFlag Compile(FlagDefinition definition) => Compile(definition, NoSegments, new AttributeSlots());
 
-    public static CompiledFlag Compile(FlagDefinition definition, IReadOnlyDictionary<string, CompiledSegment> segments)
+    // segments: the project's, by key, for rules of type segment; slots: the snapshot's attribute
+    // slot table, which the flag's conditions take their slots from.
+    public static CompiledFlag Compile(FlagDefinition definition, IReadOnlyDictionary<string, CompiledSegment> segments, AttributeSlots slots)
     {
         ArgumentNullException.ThrowIfNull(definition);
         var variants = definition.ValueType == ValueTypes.Boolean || definition.Variants is not { Count: > 0 }
@@ -97,7 +99,7 @@ public sealed class CompiledFlag
         {
             var rule = enabledRules[i];
             var serve = isBoolean ? CompiledServe.Rollout(rule.RolloutPercentage) : CompiledServe.Parse(rule.ServeJson, keys, 0);
-            rules[i] = CompiledRule.Compile(rule, serve, segments);
+            rules[i] = CompiledRule.Compile(rule, serve, segments, slots);
         }
 
         return new CompiledFlag(definition, variants, rules);

@@ -88,7 +88,7 @@ public static class EvaluateFlags
         var attributes = request?.CustomAttributes;
         var context = new EvaluationContext(request?.UserId, request?.UserEmail,
             attributes is { } json ? new JsonAttributes(json) : null,
-            attributes is { } values ? AttributeSlots.Read(values) : null);
+            attributes is { } values ? snapshot.Slots.Read(values) : default);
         var identifier = Identifiers.For(in context);
         var flags = snapshot.Flags;
         var answers = AnswerTable.Of(snapshot);
