@@ -123,7 +123,7 @@ public static class EvaluateFlags
                 entries[i] = new Entry(answers.Entry(i, outcome));
             }
         }
-        recorder.Record(snapshot, outcomes, -1, in context, identifier);
+        recorder.Record(snapshot, outcomes, in context, identifier);
         return entries;
     }
 
