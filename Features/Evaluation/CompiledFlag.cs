@@ -69,7 +69,8 @@ public sealed class CompiledFlag
 
     private static readonly IReadOnlyDictionary<string, CompiledSegment> NoSegments = new Dictionary<string, CompiledSegment>();
 
-    // A flag on its own, with a slot table of its own (a snapshot compiles its flags with the next one).
+    // A flag on its own, with a slot table of its own (a snapshot passes the one that its flags and
+    // segments share).
     public static CompiledFlag Compile(FlagDefinition definition) => Compile(definition, NoSegments, new AttributeSlots());
 
     // segments: the project's, by key, for rules of type segment; slots: the snapshot's attribute

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Text.Json;
 
 namespace FlagService.Features.Evaluation;
 
@@ -56,7 +55,6 @@ public sealed class EnvironmentSnapshot
         Project = project;
         EnvironmentId = definition.Id;
         Key = definition.Key;
-        EncodedKey = JsonEncodedText.Encode(definition.Key);
         IsDefault = definition.IsDefault;
         SecretKeys = [definition.SdkKey, definition.ServerKey];
         ServerKey = definition.ServerKey;
@@ -127,7 +125,6 @@ public sealed class EnvironmentSnapshot
     public AttributeSlots Slots => Project.Slots;
     public Guid EnvironmentId { get; }
     public string Key { get; }
-    public JsonEncodedText EncodedKey { get; }
     public bool IsDefault { get; }
 
     // The keys that reach this environment: its sdk key and its server key.

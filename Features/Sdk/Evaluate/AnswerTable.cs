@@ -24,9 +24,13 @@ internal sealed class AnswerTable
 
     private AnswerTable(EnvironmentSnapshot snapshot)
     {
+        Environment = JsonEncodedText.Encode(snapshot.Key);
         _flags = snapshot.Flags;
         _entries = Array.ConvertAll(_flags, f => new byte[]?[f.Variants.Length << Outcome.ReasonBits]);
     }
+
+    // The environment's key, for the {"environment": ..., "flags": {...}} answer.
+    public JsonEncodedText Environment { get; }
 
     public static AnswerTable Of(EnvironmentSnapshot snapshot) =>
         Tables.TryGetValue(snapshot, out var table) ? table : Tables.GetValue(snapshot, Build);

@@ -145,7 +145,8 @@ public static class EvaluateFlags
     internal static async Task WriteAsync(HttpResponse response, EnvironmentSnapshot snapshot, Entry[] entries, bool enveloped, CancellationToken ct)
     {
         var count = snapshot.Flags.Length;
-        long length = enveloped ? EnvelopeStart.Length + snapshot.EncodedKey.EncodedUtf8Bytes.Length + EnvelopeFlags.Length + 2 : 2;
+        var environment = enveloped ? AnswerTable.Of(snapshot).Environment : default;
+        long length = enveloped ? EnvelopeStart.Length + environment.EncodedUtf8Bytes.Length + EnvelopeFlags.Length + 2 : 2;
         for (var i = 0; i < count; i++)
         {
             length += entries[i].Bytes.Length;
@@ -159,7 +160,7 @@ public static class EvaluateFlags
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = length;
         await response.StartAsync(ct);
-        WriteBody(response.BodyWriter, snapshot.EncodedKey.EncodedUtf8Bytes, entries.AsSpan(0, count), enveloped, (int)Math.Min(length, ContiguousBody));
+        WriteBody(response.BodyWriter, environment.EncodedUtf8Bytes, entries.AsSpan(0, count), enveloped, (int)Math.Min(length, ContiguousBody));
         await response.BodyWriter.FlushAsync(ct);
     }
 
