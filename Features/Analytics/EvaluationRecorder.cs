@@ -11,8 +11,8 @@ namespace FlagService.Features.Analytics;
 public sealed class EvaluationRecorder
 {
     private readonly ConcurrentDictionary<(Guid Environment, Guid Flag, string Variants), FlagCounters> _counters = new();
-    private readonly ConditionalWeakTable<EnvironmentSnapshot, SnapshotCounters> _bySnapshot = new();
-    private readonly ConditionalWeakTable<EnvironmentSnapshot, SnapshotCounters>.CreateValueCallback _build;
+    private readonly ConditionalWeakTable<EnvironmentSnapshot, FlagCounters.Group> _bySnapshot = new();
+    private readonly ConditionalWeakTable<EnvironmentSnapshot, FlagCounters.Group>.CreateValueCallback _build;
     private readonly ConcurrentDictionary<LatestKey, LatestEntry> _latest = new();
     private readonly int _maxIdentifiers;
     private readonly long _maxContextBytes;
@@ -49,65 +49,41 @@ public sealed class EvaluationRecorder
 
     // Counters outlive snapshots: a rebuilt snapshot of the same environment keeps counting into
     // the same objects (a flag whose variants changed gets new ones, since outcomes index variants).
-    public FlagCounters[] CountersFor(EnvironmentSnapshot snapshot) => Of(snapshot).Flags;
+    public IReadOnlyList<FlagCounters> CountersFor(EnvironmentSnapshot snapshot) => Of(snapshot).Flags;
 
-    private SnapshotCounters Of(EnvironmentSnapshot snapshot) =>
+    private FlagCounters.Group Of(EnvironmentSnapshot snapshot) =>
         _bySnapshot.TryGetValue(snapshot, out var counters) ? counters : _bySnapshot.GetValue(snapshot, _build);
 
-    private SnapshotCounters Build(EnvironmentSnapshot snapshot)
+    private FlagCounters.Group Build(EnvironmentSnapshot snapshot)
     {
         var minute = MinuteOf(_time.GetUtcNow());
-        return new SnapshotCounters(Array.ConvertAll(snapshot.Flags, flag => _counters.GetOrAdd(
+        return new FlagCounters.Group(Array.ConvertAll(snapshot.Flags, flag => _counters.GetOrAdd(
             (snapshot.EnvironmentId, flag.Id, string.Join('\n', flag.Variants)),
             static (key, state) => new FlagCounters(key.Environment, key.Flag, state.Variants, state.Minute),
             (flag.Variants, Minute: minute))));
     }
 
-    // A snapshot's counters by flag index, and what counting into each needs, by value.
-    private sealed class SnapshotCounters(FlagCounters[] flags)
-    {
-        public FlagCounters[] Flags { get; } = flags;
-        public FlagCounters.Target[] Targets { get; } = Array.ConvertAll(flags, f => f.AsTarget());
-    }
-
-    // One evaluate call: the outcome of every flag (flagIndex = -1) or of one flag.
-    public void Record(EnvironmentSnapshot snapshot, ReadOnlySpan<ushort> outcomes, int flagIndex, in EvaluationContext context,
-        string? identifier)
+    // Every flag of the snapshot was served: outcomes[i] is what flag i served (/sdk/v1/evaluate,
+    // OFREP's bulk answer).
+    public void Record(EnvironmentSnapshot snapshot, ReadOnlySpan<ushort> outcomes, in EvaluationContext context, string? identifier)
     {
         var now = _time.GetUtcNow();
-        var minute = MinuteOf(now);
-        var counters = Of(snapshot);
-        if (flagIndex < 0)
-        {
-            var targets = counters.Targets;
-            if (FlagCounters.TryEnterLockedCell(minute, out var cell, out var stripe))
-            {
-                try
-                {
-                    for (var i = 0; i < outcomes.Length; i++)
-                    {
-                        targets[i].AddLocked(cell, outcomes[i]);
-                    }
-                }
-                finally
-                {
-                    FlagCounters.ExitLockedCell(stripe);
-                }
-            }
-            else
-            {
-                cell = FlagCounters.SharedCell(minute);
-                for (var i = 0; i < outcomes.Length; i++)
-                {
-                    targets[i].IncrementIn(cell, outcomes[i]);
-                }
-            }
-        }
-        else
-        {
-            counters.Flags[flagIndex].Increment(minute, outcomes[0]);
-        }
+        Of(snapshot).Add(MinuteOf(now), outcomes);
+        Remember(snapshot, Guid.Empty, in context, identifier, now);
+    }
 
+    // One flag of the snapshot was served (OFREP's single flag, or one of a bulk answer that could
+    // not serve them all).
+    public void RecordFlag(EnvironmentSnapshot snapshot, int flag, ushort outcome, in EvaluationContext context, string? identifier)
+    {
+        var now = _time.GetUtcNow();
+        Of(snapshot).Flags[flag].Add(MinuteOf(now), outcome);
+        Remember(snapshot, snapshot.FlagIds[flag], in context, identifier, now);
+    }
+
+    // The identifier's latest context against this snapshot, for all flags (flagId Guid.Empty) or one.
+    private void Remember(EnvironmentSnapshot snapshot, Guid flagId, in EvaluationContext context, string? identifier, DateTimeOffset now)
+    {
         if (string.IsNullOrEmpty(identifier))
         {
             return;
@@ -118,7 +94,7 @@ public sealed class EvaluationRecorder
         // API evaluates them again), whatever the number of flags. A repeat of the same context
         // against the same snapshot only moves the entry's time: a steady stream of users
         // allocates nothing and leaves no garbage for the collector (the flusher reads entries in place).
-        var key = new LatestKey(snapshot.EnvironmentId, flagIndex < 0 ? Guid.Empty : snapshot.FlagIds[flagIndex], identifier);
+        var key = new LatestKey(snapshot.EnvironmentId, flagId, identifier);
         var found = _latest.TryGetValue(key, out var existing);
         if (found && existing!.Snapshot == snapshot && existing.Context.Matches(in context))
         {
@@ -170,8 +146,8 @@ public sealed class EvaluationRecorder
 
     // Evaluations an in-process client made and reported afterwards: counted into the same
     // counters as the service's own, so statistics do not depend on where a flag was evaluated.
-    public void RecordCount(EnvironmentSnapshot snapshot, int flagIndex, ushort outcome, long count) =>
-        CountersFor(snapshot)[flagIndex].Add(MinuteOf(_time.GetUtcNow()), outcome, count);
+    public void RecordCount(EnvironmentSnapshot snapshot, int flag, ushort outcome, long count) =>
+        Of(snapshot).Flags[flag].Add(MinuteOf(_time.GetUtcNow()), outcome, count);
 
     // Read in place by the flusher, which also evicts idle entries.
     public IEnumerable<KeyValuePair<LatestKey, LatestEntry>> Latest => _latest;

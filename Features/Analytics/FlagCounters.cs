@@ -5,16 +5,18 @@ namespace FlagService.Features.Analytics;
 // Evaluation counts of one flag in one environment, by minute and outcome (reason x variant, see
 // Outcome), written by many request threads at once without contention: each processor increments
 // its own stripe. A ring of four minute slots lets the harvester read finished minutes while the
-// current one is being written.
+// current one is being written. The striping and its locks stay in this file: callers count a
+// snapshot's outcomes (Group.Add) or one flag's (Add) and never see a stripe.
 public sealed class FlagCounters
 {
     public const int Slots = 4;
 
     // A request counts every flag of a snapshot into one stripe, under that stripe's lock taken
     // once per request, with plain increments (a thousand interlocked ones cost more than the
-    // evaluation). A request that finds its stripe taken (its thread was preempted inside, or two
-    // threads share a processor) counts into the shared stripe, the last, which only ever takes
-    // interlocked increments; so do single counts (OFREP's one flag, the client's reports).
+    // evaluation: bench/ServerBenchmarks' 1 000-flag case, FlagCountersTests for exactness). A
+    // request that finds its stripe taken (its thread was preempted inside, or two threads share a
+    // processor) counts into the shared stripe, the last, which only ever takes interlocked
+    // increments; so do single counts (OFREP's one flag, the client's reports).
     private static readonly int LockedStripes = Math.Max(1, Environment.ProcessorCount);
     private static readonly int Stripes = LockedStripes + 1;
     private const int LockSpacing = 16; // ints: one cache line per stripe lock
@@ -49,41 +51,62 @@ public sealed class FlagCounters
     // The variant keys that outcomes index into.
     public string[] Variants { get; }
 
-    public void Increment(long minute, int outcome) => IncrementIn(SharedCell(minute), outcome);
-
-    // The cell (minute slot, stripe) of the shared stripe, for interlocked increments.
-    public static int SharedCell(long minute) => Cell(minute, SharedStripe);
+    // count evaluations of one outcome in this minute (one flag served, or a client's reported batch).
+    public void Add(long minute, int outcome, long count = 1) =>
+        Interlocked.Add(ref _counts[Cell(minute, SharedStripe) * _outcomes + outcome], count);
 
     private static int Cell(long minute, int stripe) => ((int)(minute & (Slots - 1)) * Stripes) + stripe;
 
-    // The calling thread's own stripe's cell for this minute, when its lock is free: count with
-    // Target.AddLocked, then ExitLockedCell. False: count into SharedCell with IncrementIn instead.
-    public static bool TryEnterLockedCell(long minute, out int cell, out int stripe)
+    // The counters of every flag of one snapshot, by flag index, counted together: one request's
+    // outcomes, under one stripe lock.
+    public sealed class Group(FlagCounters[] flags)
     {
-        stripe = Thread.GetCurrentProcessorId() % LockedStripes;
-        cell = Cell(minute, stripe);
-        return Interlocked.CompareExchange(ref StripeLocks[stripe * LockSpacing], 1, 0) == 0;
+        // What counting into each flag needs, held by value side by side: counting a thousand
+        // flags then reads one array in order and touches one line per flag.
+        private readonly Target[] _targets = Array.ConvertAll(flags, f => new Target(f._counts, f._outcomes));
+
+        public IReadOnlyList<FlagCounters> Flags { get; } = flags;
+
+        // outcomes[i]: what flag i served, for every flag of the snapshot.
+        public void Add(long minute, ReadOnlySpan<ushort> outcomes)
+        {
+            ArgumentOutOfRangeException.ThrowIfNotEqual(outcomes.Length, _targets.Length);
+            var targets = _targets;
+            var stripe = Thread.GetCurrentProcessorId() % LockedStripes;
+            ref var gate = ref StripeLocks[stripe * LockSpacing];
+            if (Interlocked.CompareExchange(ref gate, 1, 0) == 0)
+            {
+                var cell = Cell(minute, stripe);
+                try
+                {
+                    for (var i = 0; i < outcomes.Length; i++)
+                    {
+                        targets[i].AddLocked(cell, outcomes[i]);
+                    }
+                }
+                finally
+                {
+                    Volatile.Write(ref gate, 0);
+                }
+            }
+            else
+            {
+                var cell = Cell(minute, SharedStripe);
+                for (var i = 0; i < outcomes.Length; i++)
+                {
+                    targets[i].Increment(cell, outcomes[i]);
+                }
+            }
+        }
     }
 
-    public static void ExitLockedCell(int stripe) => Volatile.Write(ref StripeLocks[stripe * LockSpacing], 0);
-
-    public void IncrementIn(int cell, int outcome) => Interlocked.Increment(ref _counts[cell * _outcomes + outcome]);
-
-    // What counting into this flag needs, held by value side by side for all flags of a snapshot:
-    // counting a thousand flags then reads one array in order and touches one line per flag.
-    public Target AsTarget() => new(_counts, _outcomes);
-
-    public readonly struct Target(long[] counts, int outcomes)
+    private readonly struct Target(long[] counts, int outcomes)
     {
-        public void IncrementIn(int cell, int outcome) => Interlocked.Increment(ref counts[cell * outcomes + outcome]);
+        public void Increment(int cell, int outcome) => Interlocked.Increment(ref counts[cell * outcomes + outcome]);
 
-        // Only inside TryEnterLockedCell / ExitLockedCell, into the cell it gave.
+        // Only under the cell's stripe lock.
         public void AddLocked(int cell, int outcome) => counts[cell * outcomes + outcome]++;
     }
-
-    // Counts reported in a batch by an in-process client (POST /sdk/v1/events).
-    public void Add(long minute, int outcome, long count) =>
-        Interlocked.Add(ref _counts[SharedCell(minute) * _outcomes + outcome], count);
 
     // Called by one harvester thread, at least every few seconds. Adds what was counted since the
     // last call to sink(minute, outcome, delta), and readies the slot of the next minute, whose

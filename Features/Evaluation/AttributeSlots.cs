@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -19,65 +18,59 @@ public enum AttributeUses
     Instant = 4,
 }
 
-// Every custom attribute a compiled condition reads gets a slot number, once, process-wide. A
-// context's custom attributes are then decoded once into an array by slot (AttributeValue), and
-// each condition reads its slot, instead of every condition scanning the request's JSON for its
-// name and decoding and parsing the value again (an attribute rule set of 180 conditions did 180
-// scans per request).
-public static class AttributeSlots
+// Every custom attribute that a project snapshot's conditions read gets a slot number in that
+// snapshot's own table, given while the snapshot compiles. A context's custom attributes are then
+// decoded once into an array by slot (AttributeValue), and each condition reads its slot, instead
+// of every condition scanning the request's JSON for its name and decoding and parsing the value
+// again (an attribute rule set of 180 conditions did 180 scans per request). The table belongs to
+// the snapshot, not the process, so a request decodes only the names its own project's conditions
+// read: another project's attributes cost it nothing.
+public sealed class AttributeSlots
 {
     // Beyond this many names conditions fall back to looking up by name (correct, slower).
     public const int MaxSlots = 4096;
     private const int StackChars = 256;
 
-    private static readonly ConcurrentDictionary<string, int> Slots = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> BySpan =
-        Slots.GetAlternateLookup<ReadOnlySpan<char>>();
-    private static readonly int[] Uses = new int[MaxSlots];
-    private static readonly Lock Gate = new();
-    private static int s_generation;
+    // Filled while the snapshot compiles, on the compiling thread; read-only once the snapshot is
+    // published, so requests read it without locks.
+    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+    private AttributeUses[] _uses = new AttributeUses[8];
 
+    // Scratch for one request at a time per thread, whichever table decodes into it.
     [ThreadStatic] private static AttributeValue[]? t_values;
     [ThreadStatic] private static char[]? t_chars;
 
-    public static int Count => Slots.Count;
+    public AttributeSlots() => _bySpan = _slots.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    // Changes whenever a slot is added or a slot's uses grow: values decoded before are stale.
-    public static int Generation => Volatile.Read(ref s_generation);
+    public int Count => _slots.Count;
 
-    // The slot of an attribute name, or -1 when the table is full.
-    public static int Of(string name, AttributeUses uses = AttributeUses.None)
+    // The slot of an attribute name, or -1 when the table is full. Only while compiling.
+    internal int Of(string name, AttributeUses uses = AttributeUses.None)
     {
-        if (!Slots.TryGetValue(name, out var slot))
+        if (!_slots.TryGetValue(name, out var slot))
         {
-            lock (Gate)
+            if (_slots.Count >= MaxSlots)
             {
-                if (!Slots.TryGetValue(name, out slot))
-                {
-                    if (Slots.Count >= MaxSlots)
-                    {
-                        return -1;
-                    }
-                    slot = Slots.Count;
-                    Slots[name] = slot;
-                    Interlocked.Increment(ref s_generation);
-                }
+                return -1;
+            }
+            slot = _slots.Count;
+            _slots.Add(name, slot);
+            if (slot == _uses.Length)
+            {
+                Array.Resize(ref _uses, slot * 2);
             }
         }
-        if (((AttributeUses)Volatile.Read(ref Uses[slot]) & uses) != uses)
-        {
-            Interlocked.Or(ref Uses[slot], (int)uses);
-            Interlocked.Increment(ref s_generation);
-        }
+        _uses[slot] |= uses;
         return slot;
     }
 
-    // The request's attributes by slot, in per-thread arrays that stay valid until this thread
+    // The request's attributes by slot, in a per-thread array that stays valid until this thread
     // reads the next request's: evaluation uses them synchronously, then drops them. A name
     // repeated in the object is read last one wins, as JsonElement.TryGetProperty does.
-    public static AttributeValue[] Read(JsonElement attributes)
+    public DecodedAttributes Read(JsonElement attributes)
     {
-        var count = Slots.Count;
+        var count = _slots.Count;
         var values = t_values;
         if (values is null || values.Length < count)
         {
@@ -92,38 +85,38 @@ public static class AttributeSlots
         foreach (var property in attributes.EnumerateObject())
         {
             var slot = Find(property);
-            if (slot >= 0 && slot < values.Length)
+            if (slot >= 0)
             {
-                values[slot] = Decode(property.Value, slot, ref chars, ref used);
+                values[slot] = Decode(property.Value, _uses[slot], ref chars, ref used);
             }
         }
         t_chars = chars;
-        return values;
+        return new DecodedAttributes(this, values);
     }
 
-    // A context's attributes by slot in an array of its own (the .NET client keeps one per context).
-    public static AttributeValue[] Decode(IReadOnlyDictionary<string, JsonElement> attributes)
+    // A context's attributes by slot in an array of its own (the .NET client keeps one per context
+    // and snapshot).
+    public DecodedAttributes Decode(IReadOnlyDictionary<string, JsonElement> attributes)
     {
         ArgumentNullException.ThrowIfNull(attributes);
-        var values = new AttributeValue[Math.Max(1, Slots.Count)];
+        var values = new AttributeValue[Math.Max(1, _slots.Count)];
         char[]? chars = null;
         var used = 0;
         foreach (var (name, value) in attributes)
         {
-            if (Slots.TryGetValue(name, out var slot) && slot < values.Length)
+            if (_slots.TryGetValue(name, out var slot))
             {
                 chars ??= new char[256];
-                values[slot] = Decode(value, slot, ref chars, ref used);
+                values[slot] = Decode(value, _uses[slot], ref chars, ref used);
             }
         }
-        return values;
+        return new DecodedAttributes(this, values);
     }
 
     // Strings are decoded into chars (the caller's buffer, grown as needed: values decoded before
     // keep the old one); escaped ones, rare, by the JSON decoder.
-    private static AttributeValue Decode(JsonElement element, int slot, ref char[] chars, ref int used)
+    private static AttributeValue Decode(JsonElement element, AttributeUses uses, ref char[] chars, ref int used)
     {
-        var uses = (AttributeUses)Volatile.Read(ref Uses[slot]);
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
@@ -167,18 +160,23 @@ public static class AttributeSlots
         }
     }
 
-    private static int Find(JsonProperty property)
+    private int Find(JsonProperty property)
     {
         var raw = JsonMarshal.GetRawUtf8PropertyName(property);
         if (raw.Contains((byte)'\\') || raw.Length > StackChars)
         {
-            return Slots.TryGetValue(property.Name, out var escaped) ? escaped : -1;
+            return _slots.TryGetValue(property.Name, out var escaped) ? escaped : -1;
         }
         Span<char> chars = stackalloc char[raw.Length];
         var length = Encoding.UTF8.GetChars(raw, chars);
-        return BySpan.TryGetValue(chars[..length], out var slot) ? slot : -1;
+        return _bySpan.TryGetValue(chars[..length], out var slot) ? slot : -1;
     }
 }
+
+// A context's custom attributes decoded by one table's slots (Values[slot]). A condition reads its
+// slot only when it was compiled against that same table, and looks its name up otherwise, so a
+// context decoded for another snapshot is never misread.
+public readonly record struct DecodedAttributes(AttributeSlots? Slots, AttributeValue[]? Values);
 
 public enum AttributeKind : byte
 {

@@ -12,18 +12,20 @@ internal sealed class CompiledCondition
 
     private readonly string _attribute;
     private readonly byte[] _attributeUtf8;
+    private readonly AttributeSlots? _slots;
     private readonly int _slot;
     private readonly AttributeSource _source;
     private readonly bool _negate;
     private readonly ValueMatcher? _matcher;
 
-    private CompiledCondition(string attribute, bool negate, ValueMatcher? matcher)
+    private CompiledCondition(string attribute, bool negate, ValueMatcher? matcher, AttributeSlots? slots)
     {
         _attribute = attribute;
         _attributeUtf8 = System.Text.Encoding.UTF8.GetBytes(attribute);
         _negate = negate;
         _matcher = matcher;
-        _slot = attribute.Length == 0 ? -1 : AttributeSlots.Of(attribute, matcher?.Uses ?? AttributeUses.None);
+        _slots = slots;
+        _slot = attribute.Length == 0 || slots is null ? -1 : slots.Of(attribute, matcher?.Uses ?? AttributeUses.None);
         // The built-ins always come from the request's top-level fields, even when custom_attributes has the same key.
         _source = attribute switch
         {
@@ -40,10 +42,11 @@ internal sealed class CompiledCondition
         UserEmail,
     }
 
-    public static CompiledCondition Never { get; } = new(string.Empty, false, NeverMatcher.Instance);
+    public static CompiledCondition Never { get; } = new(string.Empty, false, NeverMatcher.Instance, null);
 
     // Compile is total: data that would not pass write-time validation yields a condition that never matches.
-    public static CompiledCondition Compile(JsonElement condition)
+    // slots: the compiling snapshot's table, which gives the attribute its slot.
+    public static CompiledCondition Compile(JsonElement condition, AttributeSlots slots)
     {
         if (condition.ValueKind != JsonValueKind.Object
             || !condition.TryGetProperty("attribute", out var attribute) || attribute.ValueKind != JsonValueKind.String
@@ -59,7 +62,7 @@ internal sealed class CompiledCondition
             ? v.EnumerateArray().ToArray()
             : [];
         var matcher = op == ConditionOperator.Exists ? null : CompileMatcher(op, values, ignoreCase);
-        return new CompiledCondition(attribute.GetString()!.Trim(), negate, matcher);
+        return new CompiledCondition(attribute.GetString()!.Trim(), negate, matcher, slots);
     }
 
     // Presence first: an absent attribute (missing, JSON null, empty built-in) fails every operator, negated
@@ -67,10 +70,10 @@ internal sealed class CompiledCondition
     // comparison: "not in [FR, DE]" never targets users whose country is unknown.
     public bool Matches(in EvaluationContext context)
     {
-        // Custom attributes decoded once per context (AttributeSlots): read by slot.
-        if (_source == AttributeSource.Custom && _slot >= 0 && context.AttributeValues is { } values)
+        // Custom attributes decoded once per context by this condition's table (AttributeSlots): read by slot.
+        if (_source == AttributeSource.Custom && _slot >= 0 && context.Decoded.Slots == _slots)
         {
-            return _slot < values.Length ? Matches(in values[_slot]) : Matches(in Absent);
+            return Matches(in context.Decoded.Values![_slot]);
         }
 
         string? text = null;
@@ -99,8 +102,6 @@ internal sealed class CompiledCondition
         var outcome = text is not null ? _matcher.Test(text) : TestElement(element);
         return outcome != MatchOutcome.Incomparable && (outcome == MatchOutcome.Match) != _negate;
     }
-
-    private static readonly AttributeValue Absent = default;
 
     // The same rules as above, on a decoded attribute.
     private bool Matches(in AttributeValue value)

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text;
 using System.Text.Json;
 
 namespace FlagService.Features.Evaluation;
@@ -17,7 +15,6 @@ public sealed class CompiledFlag
     private readonly CompiledServe _fallthrough;
     private readonly BucketKey _bucketKey;
     private readonly CompiledRule[] _rules;
-    private readonly byte[]?[] _entries;
 
     private CompiledFlag(FlagDefinition definition, IReadOnlyList<VariantDefinition> variants, CompiledRule[] rules)
     {
@@ -26,8 +23,6 @@ public sealed class CompiledFlag
         ValueType = definition.ValueType;
         IsBoolean = definition.ValueType == ValueTypes.Boolean;
         Variants = variants.Select(v => v.Key).ToArray();
-        EncodedVariants = Array.ConvertAll(Variants, v => JsonEncodedText.Encode(v));
-        RawValues = variants.Select(v => Encoding.UTF8.GetBytes(v.ValueJson)).ToArray();
         Values = variants.Select(v => JsonDocument.Parse(v.ValueJson).RootElement.Clone()).ToArray();
         _enabled = definition.Enabled;
         _rules = rules;
@@ -44,7 +39,6 @@ public sealed class CompiledFlag
             _fallthrough = CompiledServe.Parse(definition.ServeJson, Variants, 0);
         }
         Prerequisites = definition.Prerequisites ?? [];
-        _entries = new byte[Variants.Length << Outcome.ReasonBits][];
         IsStatic = !_enabled || (rules.Length == 0 && Prerequisites.Count == 0 && _fallthrough.IsFixed);
         IsSplit = _enabled && !_fallthrough.IsFixed;
     }
@@ -62,12 +56,8 @@ public sealed class CompiledFlag
 
     public bool IsBoolean { get; }
 
-    // By variant index: keys, keys encoded for the response writer, values as UTF-8 JSON and parsed.
+    // By variant index: keys, and values parsed (their raw text is the JSON as stored).
     public string[] Variants { get; }
-
-    public JsonEncodedText[] EncodedVariants { get; }
-
-    public byte[][] RawValues { get; }
 
     public JsonElement[] Values { get; }
 
@@ -79,10 +69,13 @@ public sealed class CompiledFlag
 
     private static readonly IReadOnlyDictionary<string, CompiledSegment> NoSegments = new Dictionary<string, CompiledSegment>();
 
-    // segments: the project's, by key, for rules of type segment.
-    public static CompiledFlag Compile(FlagDefinition definition) => Compile(definition, NoSegments);
+    // A flag on its own, with a slot table of its own (a snapshot passes the one that its flags and
+    // segments share).
+    public static CompiledFlag Compile(FlagDefinition definition) => Compile(definition, NoSegments, new AttributeSlots());
 
-    public static CompiledFlag Compile(FlagDefinition definition, IReadOnlyDictionary<string, CompiledSegment> segments)
+    // segments: the project's, by key, for rules of type segment; slots: the snapshot's attribute
+    // slot table, which the flag's conditions take their slots from.
+    public static CompiledFlag Compile(FlagDefinition definition, IReadOnlyDictionary<string, CompiledSegment> segments, AttributeSlots slots)
     {
         ArgumentNullException.ThrowIfNull(definition);
         var variants = definition.ValueType == ValueTypes.Boolean || definition.Variants is not { Count: > 0 }
@@ -107,7 +100,7 @@ public sealed class CompiledFlag
         {
             var rule = enabledRules[i];
             var serve = isBoolean ? CompiledServe.Rollout(rule.RolloutPercentage) : CompiledServe.Parse(rule.ServeJson, keys, 0);
-            rules[i] = CompiledRule.Compile(rule, serve, segments);
+            rules[i] = CompiledRule.Compile(rule, serve, segments, slots);
         }
 
         return new CompiledFlag(definition, variants, rules);
@@ -179,35 +172,6 @@ public sealed class CompiledFlag
             : _fallthrough.IsDistribution ? EvaluationReason.Rollout
             : EvaluationReason.Default;
         return Outcome.Of(reason, variant);
-    }
-
-    // The flag's entry in an /sdk/v1/evaluate answer for an outcome, as UTF-8 JSON, after the comma
-    // that separates it from the one before: ,"key":{"enabled":true,"reason":"rollout","variant":"on","value":true}
-    // (the first entry of an answer is written without it). A flag has a handful of
-    // outcomes, so each entry is written once (on first use) and answers copy bytes instead of
-    // writing JSON for every flag of every request. Racing first uses build equal arrays.
-    public byte[] ResponseEntry(ushort outcome) => _entries[outcome] ??= WriteEntry(outcome);
-
-    private byte[] WriteEntry(ushort outcome)
-    {
-        var (variant, reason) = (Outcome.Variant(outcome), Outcome.Reason(outcome));
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteStartObject(JsonEncodedText.Encode(Key));
-            json.WriteBoolean("enabled", IsEnabled(variant, reason));
-            json.WriteString("reason", reason.ToWire());
-            json.WriteString("variant", EncodedVariants[variant]);
-            // Values were validated JSON when written.
-            json.WritePropertyName("value");
-            json.WriteRawValue(RawValues[variant], skipInputValidation: true);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-        var entry = buffer.WrittenSpan[..^1].ToArray();
-        entry[0] = (byte)',';
-        return entry;
     }
 
     private EvaluationResult Result(int variant, EvaluationReason reason, Guid? ruleId, bool identifierMissing) =>

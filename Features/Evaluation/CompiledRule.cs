@@ -14,7 +14,9 @@ internal abstract class CompiledRule(Guid id, CompiledServe serve)
 
     // Total by design: a rule row the engine cannot understand never matches rather than failing the
     // whole project's snapshot (write-time validation keeps such rows out in the first place).
-    public static CompiledRule Compile(RuleDefinition rule, CompiledServe rollout, IReadOnlyDictionary<string, CompiledSegment> segments)
+    // slots: the compiling snapshot's attribute slot table.
+    public static CompiledRule Compile(RuleDefinition rule, CompiledServe rollout, IReadOnlyDictionary<string, CompiledSegment> segments,
+        AttributeSlots slots)
     {
         var value = rule.RuleValue?.Trim();
         return rule.RuleType switch
@@ -24,7 +26,7 @@ internal abstract class CompiledRule(Guid id, CompiledServe serve)
                 new UserEmailRule(rule.Id, rollout, value.ToLowerInvariant()),
             RuleTypes.EmailDomain when !string.IsNullOrEmpty(value) && value != "@" =>
                 new EmailDomainRule(rule.Id, rollout, DomainSuffix(value)),
-            RuleTypes.AttributeMatch => CompileAttributeRule(rule.Id, rollout, rule.ConditionsJson),
+            RuleTypes.AttributeMatch => CompileAttributeRule(rule.Id, rollout, rule.ConditionsJson, slots),
             // A rule naming a segment that is gone (validation refuses unknown keys) matches no one.
             RuleTypes.Segment when value is not null && segments.TryGetValue(value, out var segment) =>
                 new SegmentRule(rule.Id, rollout, segment),
@@ -39,7 +41,7 @@ internal abstract class CompiledRule(Guid id, CompiledServe serve)
         return lower.StartsWith('@') ? lower : "@" + lower;
     }
 
-    private static CompiledRule CompileAttributeRule(Guid id, CompiledServe rollout, string? conditionsJson)
+    private static CompiledRule CompileAttributeRule(Guid id, CompiledServe rollout, string? conditionsJson, AttributeSlots slots)
     {
         if (string.IsNullOrWhiteSpace(conditionsJson))
         {
@@ -60,7 +62,7 @@ internal abstract class CompiledRule(Guid id, CompiledServe serve)
             var i = 0;
             foreach (var condition in root.EnumerateArray())
             {
-                conditions[i++] = CompiledCondition.Compile(condition);
+                conditions[i++] = CompiledCondition.Compile(condition, slots);
             }
 
             return new AttributeRule(id, rollout, conditions);

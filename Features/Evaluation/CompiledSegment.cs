@@ -22,17 +22,18 @@ public sealed class CompiledSegment
 
     public string Key { get; }
 
-    public static CompiledSegment Compile(SegmentDefinition definition)
+    // slots: the compiling snapshot's attribute slot table.
+    public static CompiledSegment Compile(SegmentDefinition definition, AttributeSlots slots)
     {
         ArgumentNullException.ThrowIfNull(definition);
         return new CompiledSegment(definition.Key,
             definition.Included.ToFrozenSet(StringComparer.Ordinal),
             definition.Excluded.ToFrozenSet(StringComparer.Ordinal),
-            Conditions(definition.ConditionsJson));
+            Conditions(definition.ConditionsJson, slots));
     }
 
     // Total: conditions that do not parse (validation keeps them out) match no one.
-    private static CompiledCondition[] Conditions(string? json)
+    private static CompiledCondition[] Conditions(string? json, AttributeSlots slots)
     {
         if (string.IsNullOrWhiteSpace(json))
         {
@@ -42,7 +43,7 @@ public sealed class CompiledSegment
         {
             using var document = JsonDocument.Parse(json);
             return document.RootElement.ValueKind == JsonValueKind.Array
-                ? [.. document.RootElement.EnumerateArray().Select(CompiledCondition.Compile)]
+                ? [.. document.RootElement.EnumerateArray().Select(c => CompiledCondition.Compile(c, slots))]
                 : [CompiledCondition.Never];
         }
         catch (JsonException)

@@ -3,13 +3,14 @@ using System.Text.Json;
 namespace FlagService.Features.Evaluation;
 
 // A struct passed by `in`: building one per request costs nothing beyond the attribute dictionary itself.
-// AttributeValues, when set, holds the custom attributes by AttributeSlots slot (read once per
-// request); conditions then read their slot instead of looking their name up.
+// Decoded, when set, holds the custom attributes by slot of the snapshot's AttributeSlots (read once
+// per request); conditions compiled in that snapshot then read their slot instead of looking their
+// name up.
 public readonly record struct EvaluationContext(
     string? UserId,
     string? UserEmail,
     IReadOnlyDictionary<string, JsonElement>? CustomAttributes,
-    AttributeValue[]? AttributeValues = null);
+    DecodedAttributes Decoded = default);
 
 public static class Identifiers
 {

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Text.Json;
 
 namespace FlagService.Features.Evaluation;
 
@@ -14,12 +13,19 @@ public sealed class ProjectSnapshot
         ArgumentNullException.ThrowIfNull(definition);
         ProjectId = definition.ProjectId;
         Segments = definition.Segments ?? [];
-        var segments = (definition.Segments ?? []).Select(CompiledSegment.Compile).ToDictionary(s => s.Key, StringComparer.Ordinal);
+        // Every condition of the project, in segments and in each environment's rules, takes its
+        // slot here; the table is complete (and only read) once the constructor returns.
+        Slots = new AttributeSlots();
+        var segments = (definition.Segments ?? []).Select(s => CompiledSegment.Compile(s, Slots)).ToDictionary(s => s.Key, StringComparer.Ordinal);
         Environments = definition.Environments.Select(e => new EnvironmentSnapshot(this, e, segments)).ToArray();
         _byKey = Environments.ToFrozenDictionary(e => e.Key, StringComparer.Ordinal);
     }
 
     public Guid ProjectId { get; }
+
+    // The custom attributes this project's conditions read, by slot: decode a request's attributes
+    // with it (Slots.Read) to evaluate them in any environment of this snapshot.
+    public AttributeSlots Slots { get; }
 
     // When this snapshot was built (OFREP's lastModified hint).
     public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
@@ -49,14 +55,13 @@ public sealed class EnvironmentSnapshot
         Project = project;
         EnvironmentId = definition.Id;
         Key = definition.Key;
-        EncodedKey = JsonEncodedText.Encode(definition.Key);
         IsDefault = definition.IsDefault;
         SecretKeys = [definition.SdkKey, definition.ServerKey];
         ServerKey = definition.ServerKey;
         Definition = definition;
         // Serialized on first use (ruleset request or stream event), once per snapshot.
         _ruleset = new Lazy<SerializedRuleset>(() => Evaluation.Ruleset.Serialize(definition, project.Segments));
-        Flags = definition.Flags.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => CompiledFlag.Compile(f, segments)).ToArray();
+        Flags = definition.Flags.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => CompiledFlag.Compile(f, segments, project.Slots)).ToArray();
         FlagIds = Array.ConvertAll(Flags, f => f.Id);
         IndexByKey = Flags.Select((f, i) => (f.Key, i)).ToFrozenDictionary(p => p.Key, p => p.i, StringComparer.Ordinal);
         // A prerequisite naming a flag or variant that is gone (validation refuses both) is never met: (-1, -1).
@@ -117,9 +122,9 @@ public sealed class EnvironmentSnapshot
 
     public ProjectSnapshot Project { get; }
     public Guid ProjectId => Project.ProjectId;
+    public AttributeSlots Slots => Project.Slots;
     public Guid EnvironmentId { get; }
     public string Key { get; }
-    public JsonEncodedText EncodedKey { get; }
     public bool IsDefault { get; }
 
     // The keys that reach this environment: its sdk key and its server key.

@@ -81,19 +81,20 @@ public static class EvaluateAll
         return [new EventStream("sse", url, InactivityDelaySec)];
     }
 
+    // Flags answered with an error entry were not served: the caller uses its default, so they are not counted.
     private static void Record(EvaluationRecorder recorder, EnvironmentSnapshot snapshot, ushort[] outcomes, bool[] served,
         in EvaluationContext context, string? identifier)
     {
         if (Array.TrueForAll(served, s => s))
         {
-            recorder.Record(snapshot, outcomes, -1, in context, identifier);
+            recorder.Record(snapshot, outcomes, in context, identifier);
             return;
         }
         for (var i = 0; i < outcomes.Length; i++)
         {
             if (served[i])
             {
-                recorder.Record(snapshot, outcomes.AsSpan(i, 1), i, in context, identifier);
+                recorder.RecordFlag(snapshot, i, outcomes[i], in context, identifier);
             }
         }
     }

@@ -40,7 +40,7 @@ public static class EvaluateFlag
                 return Ofrep.Failure(400, key, "TARGETING_KEY_MISSING", Ofrep.MissingKeyDetails(key));
             }
 
-            recorder.Record(snapshot, [Outcome.Of(result)], index, in context, identifier);
+            recorder.RecordFlag(snapshot, index, Outcome.Of(result), in context, identifier);
             return TypedResults.Json(Ofrep.Describe(flag, result), Ofrep.Json);
         }
     }

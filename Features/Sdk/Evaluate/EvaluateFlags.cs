@@ -88,9 +88,10 @@ public static class EvaluateFlags
         var attributes = request?.CustomAttributes;
         var context = new EvaluationContext(request?.UserId, request?.UserEmail,
             attributes is { } json ? new JsonAttributes(json) : null,
-            attributes is { } values ? AttributeSlots.Read(values) : null);
+            attributes is { } values ? snapshot.Slots.Read(values) : default);
         var identifier = Identifiers.For(in context);
         var flags = snapshot.Flags;
+        var answers = AnswerTable.Of(snapshot);
         Span<ushort> outcomes = flags.Length <= 2048 ? stackalloc ushort[flags.Length] : new ushort[flags.Length];
         // Each flag's answer is taken while the flag is at hand: a thousand flags are walked once.
         var entries = ArrayPool<Entry>.Shared.Rent(flags.Length);
@@ -99,7 +100,7 @@ public static class EvaluateFlags
             EvaluateWithPrerequisites(snapshot, in context, identifier, outcomes);
             for (var i = 0; i < flags.Length; i++)
             {
-                entries[i] = new Entry(flags[i].ResponseEntry(outcomes[i]));
+                entries[i] = new Entry(answers.Entry(i, outcomes[i]));
             }
         }
         else
@@ -119,10 +120,10 @@ public static class EvaluateFlags
                 var flag = flags[i];
                 var outcome = flag.EvaluateOutcome(in context, identifier, buckets.IsEmpty || buckets[i] == NoBucket ? -1 : buckets[i]);
                 outcomes[i] = outcome;
-                entries[i] = new Entry(flag.ResponseEntry(outcome));
+                entries[i] = new Entry(answers.Entry(i, outcome));
             }
         }
-        recorder.Record(snapshot, outcomes, -1, in context, identifier);
+        recorder.Record(snapshot, outcomes, in context, identifier);
         return entries;
     }
 
@@ -144,7 +145,8 @@ public static class EvaluateFlags
     internal static async Task WriteAsync(HttpResponse response, EnvironmentSnapshot snapshot, Entry[] entries, bool enveloped, CancellationToken ct)
     {
         var count = snapshot.Flags.Length;
-        long length = enveloped ? EnvelopeStart.Length + snapshot.EncodedKey.EncodedUtf8Bytes.Length + EnvelopeFlags.Length + 2 : 2;
+        var environment = enveloped ? AnswerTable.Of(snapshot).Environment : default;
+        long length = enveloped ? EnvelopeStart.Length + environment.EncodedUtf8Bytes.Length + EnvelopeFlags.Length + 2 : 2;
         for (var i = 0; i < count; i++)
         {
             length += entries[i].Bytes.Length;
@@ -158,7 +160,7 @@ public static class EvaluateFlags
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = length;
         await response.StartAsync(ct);
-        WriteBody(response.BodyWriter, snapshot.EncodedKey.EncodedUtf8Bytes, entries.AsSpan(0, count), enveloped, (int)Math.Min(length, ContiguousBody));
+        WriteBody(response.BodyWriter, environment.EncodedUtf8Bytes, entries.AsSpan(0, count), enveloped, (int)Math.Min(length, ContiguousBody));
         await response.BodyWriter.FlushAsync(ct);
     }
 
@@ -190,7 +192,7 @@ public static class EvaluateFlags
             : (named, null);
     }
 
-    // The answer is the flags' entries (CompiledFlag.ResponseEntry, each led by its comma) between
+    // The answer is the flags' entries (AnswerTable, each led by its comma) between
     // braces, copied straight into the response's buffers: no JSON is written per request, and a
     // large answer (1 000 flags: ~90 KB) is neither buffered twice nor allocated.
     // A body up to this size is asked for in one piece: beyond Kestrel's 4 KiB blocks the pipe

@@ -15,29 +15,29 @@ public sealed class FlagContext(string? userId = null, string? userEmail = null,
     // Computed once per context, not once per evaluation (lower-casing an email allocates).
     internal string? Identifier { get; } = Identifiers.For(new EvaluationContext(userId, userEmail, attributes));
 
-    // The attributes decoded by slot (AttributeSlots), once per context and again only when a new
-    // ruleset adds attributes or comparisons: a context kept for a user evaluates without lookups.
+    // The attributes decoded by the slots of the snapshot in use (its AttributeSlots), once per
+    // context and again only when a new ruleset brings a new snapshot: a context kept for a user
+    // evaluates without lookups.
     private Decoded? _decoded;
 
-    internal EvaluationContext Engine => new(UserId, UserEmail, Attributes, Values());
+    internal EvaluationContext Engine(AttributeSlots slots) => new(UserId, UserEmail, Attributes, Values(slots));
 
-    private AttributeValue[]? Values()
+    private DecodedAttributes Values(AttributeSlots slots)
     {
         if (Attributes is null)
         {
-            return null;
+            return default;
         }
-        var generation = AttributeSlots.Generation;
         var decoded = Volatile.Read(ref _decoded);
-        if (decoded is null || decoded.Generation != generation)
+        if (decoded is null || decoded.Attributes.Slots != slots)
         {
-            decoded = new Decoded(generation, AttributeSlots.Decode(Attributes));
+            decoded = new Decoded(slots.Decode(Attributes));
             Volatile.Write(ref _decoded, decoded);
         }
-        return decoded.Values;
+        return decoded.Attributes;
     }
 
-    private sealed record Decoded(int Generation, AttributeValue[] Values);
+    private sealed record Decoded(DecodedAttributes Attributes);
 
     // From a JSON object of custom attributes, as an HTTP caller would send them.
     public static FlagContext FromJson(string? userId, string? userEmail, JsonElement attributes) =>

@@ -141,7 +141,7 @@ public sealed class FlagServiceClient : IAsyncDisposable
     private static EvaluationResult Evaluate(State state, int index, FlagContext context)
     {
         var snapshot = state.Snapshot;
-        var engine = context.Engine;
+        var engine = context.Engine(snapshot.Slots);
         EvaluationResult result;
         if (!snapshot.HasPrerequisites)
         {

@@ -206,6 +206,42 @@ public sealed class ClientTests(AppFixture app, ITestOutputHelper output) : ICla
         reasons.Should().Contain(["rule_match", "rollout", "rollout_excluded", "disabled", "default", "prerequisite_failed"]);
     }
 
+    // Attribute slots belong to a snapshot: a FlagContext kept across a ruleset change decodes its
+    // attributes again for the new one, whose conditions number the attributes differently.
+    [Fact]
+    public async Task A_kept_context_answers_by_the_new_rulesets_attributes()
+    {
+        var sdk = await SdkScenario.CreateAsync(app);
+        var flag = await sdk.CreateFlagAsync("pro_only", rollout: 0);
+        await sdk.AddRuleAsync(flag, new
+        {
+            rule_type = "attribute_match", priority = 1, conditions = new object[] { new { attribute = "plan", @operator = "in", values = new[] { "pro" } } },
+        });
+        var serverKey = await sdk.ServerKeyAsync();
+        await using var flags = await FlagServiceClient.StartAsync(Options(app.Factory.Server.CreateHandler(), serverKey),
+            new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        static FlagContext User(string plan, string country) => new("u1", null, new Dictionary<string, JsonElement>
+        {
+            ["country"] = JsonSerializer.SerializeToElement(country),
+            ["plan"] = JsonSerializer.SerializeToElement(plan),
+        });
+        var (pro, freeInGermany, freeInFrance) = (User("pro", "FR"), User("free", "DE"), User("free", "FR"));
+        (flags.IsEnabled("pro_only", pro), flags.IsEnabled("pro_only", freeInGermany)).Should().Be((true, false));
+        (await SdkScenario.EventuallyAsync(() => Task.FromResult(flags.StreamConnected), TimeSpan.FromSeconds(5))).Should().BeTrue(flags.LastError?.ToString());
+
+        // A rule evaluated first, on another attribute, takes the first slot: plan moves to the second.
+        var version = flags.Version;
+        await sdk.AddRuleAsync(flag, new
+        {
+            rule_type = "attribute_match", priority = 10, conditions = new object[] { new { attribute = "country", @operator = "in", values = new[] { "DE" } } },
+        });
+        (await SdkScenario.EventuallyAsync(() => Task.FromResult(flags.Version != version), TimeSpan.FromSeconds(5))).Should().BeTrue();
+
+        flags.IsEnabled("pro_only", pro).Should().BeTrue("the plan rule still matches, read from its new slot");
+        flags.IsEnabled("pro_only", freeInGermany).Should().BeTrue("the country rule matches");
+        flags.IsEnabled("pro_only", freeInFrance).Should().BeFalse();
+    }
+
     [Fact]
     public async Task Client_keeps_serving_while_the_service_is_down_and_picks_up_changes_when_it_returns()
     {

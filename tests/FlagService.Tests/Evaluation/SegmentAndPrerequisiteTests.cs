@@ -10,8 +10,9 @@ public sealed class SegmentAndPrerequisiteTests
 {
     private const string ProPlan = """[{"attribute":"plan","operator":"equals","values":["pro"]}]""";
 
-    private static CompiledSegment Segment(string[]? included = null, string[]? excluded = null, string? conditions = null) =>
-        CompiledSegment.Compile(new SegmentDefinition("beta", included ?? [], excluded ?? [], conditions));
+    private static CompiledSegment Segment(string[]? included = null, string[]? excluded = null, string? conditions = null,
+        AttributeSlots? slots = null) =>
+        CompiledSegment.Compile(new SegmentDefinition("beta", included ?? [], excluded ?? [], conditions), slots ?? new AttributeSlots());
 
     private static EvaluationContext Pro(string? userId) => Context(userId, attributes: """{"plan":"pro"}""");
 
@@ -52,9 +53,10 @@ public sealed class SegmentAndPrerequisiteTests
     [Fact]
     public void Segment_rule_matches_members_and_an_unknown_segment_matches_no_one()
     {
-        var segments = new Dictionary<string, CompiledSegment> { ["beta"] = Segment(included: ["tester"]) };
-        var known = CompiledFlag.Compile(Flag(rollout: 0, Rule(RuleTypes.Segment, "beta")), segments);
-        var unknown = CompiledFlag.Compile(Flag(rollout: 0, Rule(RuleTypes.Segment, "gone")), segments);
+        var slots = new AttributeSlots();
+        var segments = new Dictionary<string, CompiledSegment> { ["beta"] = Segment(included: ["tester"], slots: slots) };
+        var known = CompiledFlag.Compile(Flag(rollout: 0, Rule(RuleTypes.Segment, "beta")), segments, slots);
+        var unknown = CompiledFlag.Compile(Flag(rollout: 0, Rule(RuleTypes.Segment, "gone")), segments, slots);
 
         known.Evaluate(Context("tester"), "tester").Should().Be(EvaluationResult.Boolean(true, EvaluationReason.RuleMatch, known.Evaluate(Context("tester"), "tester").RuleId));
         known.Evaluate(Context("someone"), "someone").Reason.Should().Be(EvaluationReason.RolloutExcluded);

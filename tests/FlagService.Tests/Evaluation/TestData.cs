@@ -40,7 +40,8 @@ internal static class TestData
     // request's JSON object (OFREP), and decoded by slot from either (/sdk/v1/evaluate, the .NET client).
     public static bool Matches(string conditionsJson, string? attributes = null, string? userId = null, string? email = null)
     {
-        var flag = CompiledFlag.Compile(Flag(rules: AttributeRule(conditionsJson)));
+        var slots = new AttributeSlots();
+        var flag = CompiledFlag.Compile(Flag(rules: AttributeRule(conditionsJson)), new Dictionary<string, CompiledSegment>(), slots);
         bool Matched(EvaluationContext context) =>
             flag.Evaluate(in context, Identifiers.For(in context)).Reason == EvaluationReason.RuleMatch;
 
@@ -55,8 +56,8 @@ internal static class TestData
         {
             ["dictionary"] = byDictionary,
             ["JSON object"] = Matched(new EvaluationContext(userId, email, new JsonAttributes(document.RootElement))),
-            ["decoded from JSON"] = Matched(new EvaluationContext(userId, email, new JsonAttributes(document.RootElement), AttributeSlots.Read(document.RootElement))),
-            ["decoded from a dictionary"] = Matched(new EvaluationContext(userId, email, dictionary, AttributeSlots.Decode(dictionary))),
+            ["decoded from JSON"] = Matched(new EvaluationContext(userId, email, new JsonAttributes(document.RootElement), slots.Read(document.RootElement))),
+            ["decoded from a dictionary"] = Matched(new EvaluationContext(userId, email, dictionary, slots.Decode(dictionary))),
         };
         forms.Values.Distinct().Should().ContainSingle($"every form of the attributes {attributes} gives one answer: {string.Join(", ", forms)}");
         return byDictionary;

@@ -31,7 +31,7 @@ public sealed class VariantTests
         var result = flag.Evaluate(new EvaluationContext("user_42", null, null), "user_42");
         result.Reason.Should().Be(EvaluationReason.Rollout);
         result.Value.Should().BeTrue("a multivariate flag is enabled whatever variant it serves");
-        flag.RawValues[result.Variant].Should().Equal("\"#0a0\""u8.ToArray());
+        flag.Values[result.Variant].GetRawText().Should().Be("\"#0a0\"");
     }
 
     [Fact]

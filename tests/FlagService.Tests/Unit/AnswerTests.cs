@@ -50,7 +50,7 @@ public sealed class AnswerTests
                 var identifier = Identifiers.For(in context);
                 for (var i = 0; i < flagCount; i++)
                 {
-                    var alone = snapshot.Flags[i].ResponseEntry(Outcome.Of(snapshot.Flags[i].Evaluate(in context, identifier)));
+                    var alone = AnswerTable.Of(snapshot).Entry(i, Outcome.Of(snapshot.Flags[i].Evaluate(in context, identifier)));
                     entries[i].Bytes.Should().BeSameAs(alone, $"flag {snapshot.Flags[i].Key}, request {n}");
                 }
             }
@@ -59,5 +59,43 @@ public sealed class AnswerTests
                 EvaluateFlags.Release(entries, flagCount);
             }
         }
+    }
+
+    // The answer table is the SDK's wire format of an outcome: every outcome of a flag reads as
+    // {"key":{enabled, reason, variant, value}}, the value being the variant's JSON as stored.
+    [Fact]
+    public void Entries_are_the_flag_evaluation_json_of_each_outcome()
+    {
+        var variants = new[] { new VariantDefinition("plain", "{\"size\": [1, 2.5], \"label\": \"caf\u00e9\"}"), new VariantDefinition("dark", "null") };
+        var flags = new[]
+        {
+            new FlagDefinition(Guid.NewGuid(), "theme", true, 0, [], ValueTypes.Json, variants, "dark", """{"variant":"plain"}"""),
+            new FlagDefinition(Guid.NewGuid(), "beta", true, 40, []),
+        };
+        var snapshot = new ProjectSnapshot(new ProjectDefinition(Guid.NewGuid(),
+            [new EnvironmentDefinition(Guid.NewGuid(), "production", "sdk_x", "srv_x", true, flags)])).Environments[0];
+        var table = AnswerTable.Of(snapshot);
+        AnswerTable.Of(snapshot).Should().BeSameAs(table, "a snapshot's entries are written once");
+
+        for (var i = 0; i < snapshot.Flags.Length; i++)
+        {
+            var flag = snapshot.Flags[i];
+            for (var variant = 0; variant < flag.Variants.Length; variant++)
+            {
+                foreach (var reason in Enum.GetValues<EvaluationReason>())
+                {
+                    var entry = table.Entry(i, Outcome.Of(reason, variant));
+                    entry[0].Should().Be((byte)',');
+                    using var document = JsonDocument.Parse((byte[])[(byte)'{', .. entry.AsSpan(1), (byte)'}']);
+                    var answer = document.RootElement.GetProperty(flag.Key);
+                    answer.GetProperty("enabled").GetBoolean().Should().Be(flag.IsEnabled(variant, reason));
+                    answer.GetProperty("reason").GetString().Should().Be(reason.ToWire());
+                    answer.GetProperty("variant").GetString().Should().Be(flag.Variants[variant]);
+                    answer.GetProperty("value").GetRawText().Should().Be(flag.Values[variant].GetRawText());
+                }
+            }
+        }
+        System.Text.Encoding.UTF8.GetString(table.Entry(0, Outcome.Of(EvaluationReason.Default, 1)))
+            .Should().Be(""","beta":{"enabled":false,"reason":"default","variant":"off","value":false}""");
     }
 }

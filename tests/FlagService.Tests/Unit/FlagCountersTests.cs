@@ -66,11 +66,11 @@ public sealed class FlagCountersTests
                     // Outcomes vary with the request and the flag: rollout or rollout_excluded.
                     outcomes[f] = Outcome.Of((r + f) % 2 == 0 ? EvaluationReason.Rollout : EvaluationReason.RolloutExcluded, (r + f) % 2);
                 }
-                recorder.Record(snapshot, outcomes, -1, in context, null);
+                recorder.Record(snapshot, outcomes, in context, null);
                 if (r % 10 == 0)
                 {
                     // One flag's count, as OFREP's single-flag route records it.
-                    recorder.Record(snapshot, [Outcome.Of(EvaluationReason.Disabled, 1)], t % flagCount, in context, null);
+                    recorder.RecordFlag(snapshot, t % flagCount, Outcome.Of(EvaluationReason.Disabled, 1), in context, null);
                 }
             }
         })).ToArray();
@@ -97,5 +97,29 @@ public sealed class FlagCountersTests
             var singles = Enumerable.Range(0, threads).Count(t => t % flagCount == f) * (requests / 10);
             harvested[f, disabled].Should().Be(singles, $"flag {f} single counts");
         }
+    }
+
+    // Record says what every flag of the snapshot served: a span of another length is a caller's bug,
+    // refused before anything is counted.
+    [Fact]
+    public void Recording_a_snapshot_takes_one_outcome_per_flag()
+    {
+        var flags = Enumerable.Range(0, 3).Select(i => new FlagDefinition(Guid.NewGuid(), $"flag_{i}", true, 50, [])).ToArray();
+        var snapshot = new ProjectSnapshot(new ProjectDefinition(Guid.NewGuid(),
+            [new EnvironmentDefinition(Guid.NewGuid(), "production", "sdk_x", "srv_x", true, flags)])).Environments[0];
+        var time = new FixedTime(new DateTimeOffset(2026, 12, 2, 10, 30, 15, TimeSpan.Zero));
+        var recorder = new EvaluationRecorder(Options.Create(new AnalyticsOptions()), time);
+        var rollout = Outcome.Of(EvaluationReason.Rollout, 0);
+
+        var record = () => recorder.Record(snapshot, [rollout, rollout], new EvaluationContext(null, null, null), null);
+        record.Should().Throw<ArgumentOutOfRangeException>();
+        recorder.Record(snapshot, [rollout, rollout, rollout], new EvaluationContext(null, null, null), null);
+
+        var counted = 0L;
+        foreach (var counters in recorder.CountersFor(snapshot))
+        {
+            counters.Harvest(EvaluationRecorder.MinuteOf(time.GetUtcNow()), (_, outcome, delta) => counted += outcome == rollout ? delta : 0);
+        }
+        counted.Should().Be(3);
     }
 }
