@@ -12,7 +12,7 @@ public static class AuditEndpoints
         app.MapGroup("/api/projects/{projectId}/audit").WithTags("Audit log")
             .RequireAuthorization()
             .RequireCors(CorsSettings.ManagementPolicy)
-            .MapListAudit().RequireProjectRole(ProjectRoles.Viewer);
+            .MapListAudit().RequireProjectRole(ProjectRoles.Viewer).WithEnvironmentQueryAsFilter();
         return app;
     }
 }

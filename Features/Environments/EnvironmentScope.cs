@@ -10,12 +10,10 @@ public static class EnvironmentScope
 
     // Writes that add or remove environments, or change which is the default, take the project row
     // exclusively; writes that add flags take it shared. So a flag and an environment created at
-    // the same time still get their state row, and two default switches cannot interleave. Null
-    // when the project is not the caller's.
-    public const string LockProjectExclusive = """
-        SELECT m.role FROM projects p JOIN user_projects(@UserId) m ON m.project_id = p.id
-         WHERE p.id = @ProjectId FOR NO KEY UPDATE OF p
-        """;
+    // the same time still get their state row, and two default switches cannot interleave. The
+    // exclusive lock runs after ProjectScope's check and is null only when the project has been
+    // deleted since; the shared one is still null when the project is not the caller's.
+    public const string LockProjectExclusive = "SELECT p.id FROM projects p WHERE p.id = @ProjectId FOR NO KEY UPDATE OF p";
 
     public const string LockProjectShared = """
         SELECT m.role FROM projects p JOIN user_projects(@UserId) m ON m.project_id = p.id

@@ -24,12 +24,8 @@ public static class EnvironmentsEndpoints
     public const string Columns =
         "e.id, e.project_id, e.key, e.name, e.description, e.sdk_key, e.server_key, e.is_default, e.created_at, e.updated_at";
 
-    // The caller's environments of the project in the path.
-    public const string Select = $"""
-        SELECT {Columns}
-          FROM environments e JOIN user_projects(@UserId) m ON m.project_id = e.project_id
-         WHERE e.project_id = @ProjectId
-        """;
+    // The environments of the project in the path (ProjectScope has checked the caller's access).
+    public const string Select = $"SELECT {Columns} FROM environments e WHERE e.project_id = @ProjectId";
 
     public static IEndpointRouteBuilder MapEnvironments(this IEndpointRouteBuilder app)
     {

@@ -95,7 +95,8 @@ public sealed class ProjectScope
         {
             return resolved;
         }
-        if (http.GetEndpoint()?.Metadata.GetMetadata<RequiredProjectRole>() is null)
+        var endpoint = http.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<RequiredProjectRole>() is null)
         {
             throw new InvalidOperationException($"{http.GetEndpoint()?.DisplayName} takes a ProjectScope but states no RequireProjectRole.");
         }
@@ -104,7 +105,7 @@ public sealed class ProjectScope
             throw new InvalidRouteValueException("projectId", "must be a UUID");
         }
         var env = EnvironmentRef.Parse(http.Request.RouteValues[EnvironmentRef.RouteName] as string
-            ?? http.Request.Query[EnvironmentRef.QueryName].ToString());
+            ?? (endpoint.Metadata.GetMetadata<EnvironmentQueryIsFilter>() is null ? http.Request.Query[EnvironmentRef.QueryName].ToString() : null));
         var user = http.User;
         var db = http.RequestServices.GetRequiredService<NpgsqlDataSource>();
         await using var connection = await db.OpenConnectionAsync(http.RequestAborted);
@@ -146,8 +147,14 @@ public sealed class ProjectScope
         extensions: new Dictionary<string, object?> { ["required_role"] = needed, ["role"] = actual });
 }
 
-// The role a route needs, as endpoint metadata: the filter enforces it, and the route test reads it.
+// The role a route needs, as endpoint metadata: the filter enforces it, and the OpenAPI document
+// states it (x-required-role), where ProjectRoutesTests reads it.
 public sealed record RequiredProjectRole(string Role);
+
+// On a route whose ?environment= filters what it lists by a recorded name (the audit log, whose
+// entries outlive their environment) instead of naming the environment the request works in: the
+// scope then means the default environment, and a deleted environment's name is not a 404.
+public sealed record EnvironmentQueryIsFilter;
 
 public static class ProjectAccess
 {
@@ -156,6 +163,6 @@ public static class ProjectAccess
         builder.WithMetadata(new RequiredProjectRole(role))
             .AddEndpointFilter((context, next) => ProjectScope.CheckAsync(context, next, role));
 
-    // The caller's effective role in the project of the request, as the filter found it.
-    public static string? ProjectRole(this HttpContext http) => (http.Items[ProjectScope.Item] as ProjectScope)?.Role;
+    public static TBuilder WithEnvironmentQueryAsFilter<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new EnvironmentQueryIsFilter());
 }

@@ -24,6 +24,15 @@ public static class ProjectsEndpoints
           JOIN environments e ON e.project_id = p.id AND e.is_default
         """;
 
+    // One project, read by a route of it (ProjectScope has checked access), with the caller's
+    // effective role there (@Role: a viewer token of an owner reads "viewer").
+    public const string SelectScoped = """
+        SELECT p.id, p.name, p.description, e.sdk_key, p.created_at, p.updated_at, CAST(@Role AS text) AS role
+          FROM projects p
+          JOIN environments e ON e.project_id = p.id AND e.is_default
+         WHERE p.id = @ProjectId
+        """;
+
     public static IEndpointRouteBuilder MapProjects(this IEndpointRouteBuilder app)
     {
         var projects = app.MapGroup("/api/projects").WithTags("Projects")

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using FlagService.Features.Projects;
 using Scalar.AspNetCore;
 
 namespace FlagService.Infrastructure.Http;
@@ -54,8 +55,15 @@ public static partial class ApiDocumentation
             // document generator does not describe: the route's own parameters are added here.
             o.AddOperationTransformer((operation, context, _) =>
             {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 DescribeRouteValues(operation, context.Description.RelativePath ?? "",
-                    context.Description.ActionDescriptor.EndpointMetadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault());
+                    metadata.OfType<System.Reflection.MethodInfo>().FirstOrDefault(), metadata.OfType<EnvironmentQueryIsFilter>().Any());
+                // The least project role the operation needs, as RequireProjectRole states it.
+                if (metadata.OfType<RequiredProjectRole>().LastOrDefault() is { } required)
+                {
+                    operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+                    operation.Extensions["x-required-role"] = new JsonNodeExtension(System.Text.Json.Nodes.JsonValue.Create(required.Role));
+                }
                 return Task.CompletedTask;
             });
 
@@ -80,7 +88,7 @@ public static partial class ApiDocumentation
         return builder;
     }
 
-    private static void DescribeRouteValues(OpenApiOperation operation, string path, System.Reflection.MethodInfo? handler)
+    private static void DescribeRouteValues(OpenApiOperation operation, string path, System.Reflection.MethodInfo? handler, bool environmentQueryIsFilter)
     {
         operation.Parameters ??= [];
         foreach (System.Text.RegularExpressions.Match match in RouteValueNames().Matches(path))
@@ -99,7 +107,9 @@ public static partial class ApiDocumentation
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = name.EndsWith("Id", StringComparison.Ordinal) ? "uuid" : null },
             });
         }
-        var takesEnvironment = handler?.GetParameters().Any(p => p.ParameterType == typeof(EnvironmentRef)) == true;
+        // A ProjectScope reads ?environment= as EnvironmentRef does, unless the route's own filter takes it.
+        var takesEnvironment = handler?.GetParameters().Any(p => p.ParameterType == typeof(EnvironmentRef)
+                                                                  || (p.ParameterType == typeof(ProjectScope) && !environmentQueryIsFilter)) == true;
         if (takesEnvironment && !path.Contains("{" + EnvironmentRef.RouteName + "}", StringComparison.Ordinal))
         {
             operation.Parameters.Add(new OpenApiParameter

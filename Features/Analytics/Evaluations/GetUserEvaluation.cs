@@ -1,8 +1,6 @@
-using System.Security.Claims;
 using Dapper;
-using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -15,8 +13,7 @@ public static class GetUserEvaluation
         Guid FlagId, string FlagKey, string Identifier, bool Enabled, string Reason, string Variant, DateTime EvaluatedAt,
         string Environment);
 
-    private sealed record Row(Guid FlagId, string FlagKey, Guid EnvironmentId, string Environment, bool? Result, string? Reason,
-        string? Variant, DateTime? EvaluatedAt);
+    private sealed record Row(Guid FlagId, string FlagKey, bool? Result, string? Reason, string? Variant, DateTime? EvaluatedAt);
 
     private sealed record ContextRow(string Version, string Context, DateTime EvaluatedAt);
 
@@ -26,17 +23,16 @@ public static class GetUserEvaluation
     // `user` is the evaluation identifier: the user_id, or else the lower-cased email. The legacy
     // columns are the answers recorded before evaluation contexts were (0011); of those, answers
     // recorded before variants existed carry only the result, whose variant is on or off.
-    private const string Sql = $"""
-        SELECT f.id AS flag_id, f.key AS flag_key, e.id AS environment_id, e.key AS environment,
+    // In the scope's environment; no row: the flag is not the project's.
+    private const string Sql = """
+        SELECT f.id AS flag_id, f.key AS flag_key,
                (l.results -> f.id::text ->> 'result')::boolean AS result,
                l.results -> f.id::text ->> 'reason' AS reason,
                COALESCE(l.results -> f.id::text ->> 'variant',
                         CASE (l.results -> f.id::text ->> 'result')::boolean WHEN true THEN 'on' WHEN false THEN 'off' END) AS variant,
                (l.results -> f.id::text ->> 'at')::timestamptz AS evaluated_at
           FROM feature_flags f
-          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
-          JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}
-          LEFT JOIN evaluation_latest l ON l.environment_id = e.id AND l.identifier = @User
+          LEFT JOIN evaluation_latest l ON l.environment_id = @EnvironmentId AND l.identifier = @User
          WHERE f.id = @FlagId AND f.project_id = @ProjectId
         """;
 
@@ -50,8 +46,7 @@ public static class GetUserEvaluation
         """;
 
     internal static async Task<Results<Ok<UserEvaluationResponse>, NotFound, ProblemHttpResult, ValidationProblem>> HandleAsync(
-        PathId projectId, PathId flagId, EnvironmentRef environment, string? user, ClaimsPrincipal principal, NpgsqlDataSource db,
-        ConfigurationVersions versions, CancellationToken ct)
+        ProjectScope scope, PathId flagId, string? user, NpgsqlDataSource db, ConfigurationVersions versions, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var identifier = errors.Text("user", user, 1, 1024, required: true);
@@ -63,8 +58,7 @@ public static class GetUserEvaluation
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Sql, new
         {
-            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = principal.UserId(), User = identifier,
-            EnvId = environment.Id, EnvKey = environment.Key,
+            scope.ProjectId, FlagId = flagId.Value, scope.EnvironmentId, User = identifier,
         }, cancellationToken: ct));
         if (row is null)
         {
@@ -72,16 +66,16 @@ public static class GetUserEvaluation
         }
 
         var contexts = await connection.QueryAsync<ContextRow>(new CommandDefinition(ContextsSql,
-            new { row.EnvironmentId, User = identifier, FlagId = flagId.Value }, cancellationToken: ct));
+            new { scope.EnvironmentId, User = identifier, FlagId = flagId.Value }, cancellationToken: ct));
         foreach (var recorded in contexts)
         {
             // A version from before the flag existed did not evaluate it: the older row may have.
-            if (await versions.GetAsync(row.EnvironmentId, recorded.Version) is { } version
+            if (await versions.GetAsync(scope.EnvironmentId, recorded.Version) is { } version
                 && Array.IndexOf(version.FlagIds, row.FlagId) is var index and >= 0)
             {
                 var (enabled, reason, variant) = Evaluate(version, index, recorded.Context);
                 return TypedResults.Ok(new UserEvaluationResponse(row.FlagId, row.FlagKey, identifier!, enabled, reason, variant,
-                    DateTime.SpecifyKind(recorded.EvaluatedAt, DateTimeKind.Utc), row.Environment));
+                    DateTime.SpecifyKind(recorded.EvaluatedAt, DateTimeKind.Utc), scope.Environment.Key));
             }
         }
 
@@ -91,7 +85,7 @@ public static class GetUserEvaluation
                 detail: $"The flag has not been evaluated for '{identifier}' (or the evaluation has not been flushed yet).");
         }
         return TypedResults.Ok(new UserEvaluationResponse(row.FlagId, row.FlagKey, identifier!, row.Result.Value, row.Reason!, row.Variant!,
-            DateTime.SpecifyKind(row.EvaluatedAt!.Value, DateTimeKind.Utc), row.Environment));
+            DateTime.SpecifyKind(row.EvaluatedAt!.Value, DateTimeKind.Utc), scope.Environment.Key));
     }
 
     // The same engine and the same configuration as when the answer was served, for the same

@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Dapper;
-using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -31,35 +29,26 @@ public static class GetFlagStats
     public static RouteHandlerBuilder MapGetFlagStats(this IEndpointRouteBuilder flags) =>
         flags.MapGet("/stats", HandleAsync).WithName(nameof(GetFlagStats));
 
-    // Dense buckets (empty ones included) from `from` to `to`, in UTC.
-    // The first statement finds the environment (none: 404); the second counts only in it.
-    private const string Scope = $"""
-        SELECT e.id, e.key, f.value_type FROM feature_flags f
-          JOIN user_projects(@UserId) m ON m.project_id = f.project_id
-          JOIN environments e ON e.project_id = f.project_id AND {EnvironmentScope.Matches}
-         WHERE f.id = @FlagId AND f.project_id = @ProjectId
-        """;
-
-    private const string Sql = $"""
-        {Scope};
+    // Dense buckets (empty ones included) from `from` to `to`, in UTC, in the scope's environment.
+    // The first statement finds the flag in the project (none: 404).
+    private const string Sql = """
+        SELECT f.value_type FROM feature_flags f WHERE f.id = @FlagId AND f.project_id = @ProjectId;
         WITH buckets AS (
             SELECT generate_series(date_trunc(@Interval, @From, 'UTC'), @To - interval '1 microsecond',
                                    ('1 ' || @Interval)::interval) AS start)
         SELECT b.start, c.reason, c.variant, COALESCE(sum(c.count), 0)::bigint AS count
           FROM buckets b
           LEFT JOIN flag_evaluation_counts c
-            ON c.flag_id = @FlagId AND c.environment_id = (SELECT s.id FROM ({Scope}) s)
+            ON c.flag_id = @FlagId AND c.environment_id = @EnvironmentId
            AND c.minute >= @From AND c.minute < @To
            AND date_trunc(@Interval, c.minute, 'UTC') = b.start
          GROUP BY b.start, c.reason, c.variant
          ORDER BY b.start;
         """;
 
-    private sealed record Environment(Guid Id, string Key, string ValueType);
-
     internal static async Task<Results<Ok<StatsResponse>, NotFound, ValidationProblem>> HandleAsync(
-        PathId projectId, PathId flagId, EnvironmentRef environment, string? from, string? to, string? interval, ClaimsPrincipal user,
-        NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+        ProjectScope scope, PathId flagId, string? from, string? to, string? interval, NpgsqlDataSource db, TimeProvider time,
+        CancellationToken ct)
     {
         var errors = new FieldErrors();
         interval ??= "hour";
@@ -88,19 +77,18 @@ public static class GetFlagStats
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(Sql, new
         {
-            ProjectId = projectId.Value, FlagId = flagId.Value, UserId = user.UserId(), EnvId = environment.Id, EnvKey = environment.Key,
-            Interval = interval, From = start, To = end,
+            scope.ProjectId, FlagId = flagId.Value, scope.EnvironmentId, Interval = interval, From = start, To = end,
         }, cancellationToken: ct));
-        var scope = await results.ReadSingleOrDefaultAsync<Environment>();
-        if (scope is null)
+        var valueType = await results.ReadSingleOrDefaultAsync<string>();
+        if (valueType is null)
         {
             return TypedResults.NotFound();
         }
         var rows = (await results.ReadAsync<Row>()).ToArray();
 
-        var buckets = rows.GroupBy(r => r.Start).Select(g => Sum(g.Key, g, scope.ValueType)).ToArray();
-        var totals = Sum(start, rows, scope.ValueType);
-        return TypedResults.Ok(new StatsResponse(flagId.Value, scope.Key, start, end, interval,
+        var buckets = rows.GroupBy(r => r.Start).Select(g => Sum(g.Key, g, valueType)).ToArray();
+        var totals = Sum(start, rows, valueType);
+        return TypedResults.Ok(new StatsResponse(flagId.Value, scope.Environment.Key, start, end, interval,
             new Counts(totals.Total, totals.True, totals.False, totals.ByReason, totals.ByVariant), buckets));
     }
 

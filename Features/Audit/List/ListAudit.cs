@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -54,7 +55,7 @@ public static class ListAudit
         """;
 
     internal static async Task<Results<Ok<PageResponse>, ValidationProblem>> HandleAsync(
-        PathId projectId, NpgsqlDataSource db, CancellationToken ct,
+        ProjectScope scope, NpgsqlDataSource db, CancellationToken ct,
         [FromQuery(Name = "resource_type")] string? resourceType = null, [FromQuery(Name = "resource_id")] string? resourceId = null,
         string? actor = null, string? environment = null, string? from = null, string? to = null, string? limit = null, string? cursor = null)
     {
@@ -94,7 +95,7 @@ public static class ListAudit
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition(Sql, new
         {
-            ProjectId = projectId.Value, Cursor = after, ResourceType = resourceType, ResourceId = resource, ActorId = actorId,
+            scope.ProjectId, Cursor = after, ResourceType = resourceType, ResourceId = resource, ActorId = actorId,
             ActorEmail = actorId is null ? actor : null, Environment = environment, From = fromAt, To = toAt, Limit = pageSize + 1,
         }, cancellationToken: ct))).ToArray();
         var page = rows.Take(pageSize).Select(r => r.ToResponse()).ToArray();

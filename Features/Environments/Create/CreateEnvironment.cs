@@ -1,9 +1,7 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
-using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -39,8 +37,7 @@ public static class CreateEnvironment
         """;
 
     internal static async Task<Results<Created<EnvironmentResponse>, NotFound, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        PathId projectId, CreateEnvironmentRequest request, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes,
-        CancellationToken ct)
+        ProjectScope scope, CreateEnvironmentRequest request, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         var errors = new FieldErrors();
         EnvironmentInput.Key(errors, request.Key);
@@ -51,18 +48,18 @@ public static class CreateEnvironment
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var scope = new { ProjectId = projectId.Value, UserId = user.UserId(), request.CopyFrom };
+        var args = new { scope.ProjectId, request.CopyFrom };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        if (await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(EnvironmentScope.LockProjectExclusive, scope, transaction, cancellationToken: ct)) is null)
+        if (await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(EnvironmentScope.LockProjectExclusive, args, transaction, cancellationToken: ct)) is null)
         {
-            return TypedResults.NotFound();
+            return TypedResults.NotFound(); // the project was deleted since the scope was resolved
         }
 
         Guid? sourceId = null;
         if (request.CopyFrom is not null)
         {
-            sourceId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(SourceSql, scope, transaction, cancellationToken: ct));
+            sourceId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(SourceSql, args, transaction, cancellationToken: ct));
             if (sourceId is null)
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]>
@@ -93,10 +90,10 @@ public static class CreateEnvironment
             await connection.ExecuteAsync(new CommandDefinition(EnvironmentScope.CopyRules, copy, transaction, cancellationToken: ct));
             await connection.ExecuteAsync(new CommandDefinition(EnvironmentScope.CopyPrerequisites, copy, transaction, cancellationToken: ct));
         }
-        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "environment.created", AuditResources.Environment,
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "environment.created", AuditResources.Environment,
             environment.Id, ct, environmentId: environment.Id);
         await transaction.CommitAsync(ct);
-        changes.Publish(projectId.Value);
-        return TypedResults.Created($"/api/projects/{projectId}/environments/{environment.Key}", environment);
+        changes.Publish(scope.ProjectId);
+        return TypedResults.Created($"/api/projects/{scope.ProjectId}/environments/{environment.Key}", environment);
     }
 }

@@ -1,11 +1,7 @@
-using System.Security.Claims;
 using Dapper;
-using FlagService.Infrastructure.Auth;
-using FlagService.Infrastructure.Http;
+using FlagService.Features.Projects;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
-
-using FlagService.Features.Projects;
 
 namespace FlagService.Features.Environments.Get;
 
@@ -14,14 +10,14 @@ public static class GetEnvironment
     public static RouteHandlerBuilder MapGetEnvironment(this IEndpointRouteBuilder environments) =>
         environments.MapGet("/{env}", HandleAsync).WithName(nameof(GetEnvironment));
 
-    private const string Sql = $"{EnvironmentsEndpoints.Select} AND {EnvironmentScope.Matches}";
+    private const string Sql = $"{EnvironmentsEndpoints.Select} AND e.id = @EnvironmentId";
 
-    internal static async Task<Results<Ok<EnvironmentResponse>, NotFound>> HandleAsync(
-        PathId projectId, EnvironmentRef env, ClaimsPrincipal user, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    // The scope found {env} in the project; NotFound: it was deleted since.
+    internal static async Task<Results<Ok<EnvironmentResponse>, NotFound>> HandleAsync(ProjectScope scope, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var environment = await connection.QuerySingleOrDefaultAsync<EnvironmentResponse>(new CommandDefinition(Sql,
-            new { ProjectId = projectId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key }, cancellationToken: ct));
-        return environment is null ? TypedResults.NotFound() : TypedResults.Ok(environment.For(http.ProjectRole()));
+            new { scope.ProjectId, scope.EnvironmentId }, cancellationToken: ct));
+        return environment is null ? TypedResults.NotFound() : TypedResults.Ok(environment.For(scope.Role));
     }
 }

@@ -1,9 +1,7 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
-using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -18,10 +16,10 @@ public static class UpdateEnvironment
     public static RouteHandlerBuilder MapUpdateEnvironment(this IEndpointRouteBuilder environments) =>
         environments.MapPut("/{env}", HandleAsync).WithName(nameof(UpdateEnvironment));
 
-    private const string TargetSql = $"SELECT e.id FROM environments e WHERE e.project_id = @ProjectId AND {EnvironmentScope.Matches}";
-
     // Two statements, because the one-default index is checked row by row: the old default is
     // cleared before the new one is set (under the project lock, so no other switch interleaves).
+    // No row back: the environment was deleted since the scope found it, and the transaction,
+    // never committed, undoes the first statement.
     private const string Sql = $"""
         UPDATE environments SET is_default = false, updated_at = now()
          WHERE project_id = @ProjectId AND is_default AND id <> @Id AND @MakeDefault;
@@ -35,8 +33,7 @@ public static class UpdateEnvironment
         """;
 
     internal static async Task<Results<Ok<EnvironmentResponse>, NotFound, ValidationProblem>> HandleAsync(
-        PathId projectId, EnvironmentRef env, UpdateEnvironmentRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
-        ProjectChanges changes, CancellationToken ct)
+        ProjectScope scope, UpdateEnvironmentRequest request, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (request is { Name: null, Description: null, IsDefault: null })
@@ -53,26 +50,22 @@ public static class UpdateEnvironment
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var scope = new { ProjectId = projectId.Value, UserId = user.UserId(), EnvId = env.Id, EnvKey = env.Key };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var id = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(EnvironmentScope.LockProjectExclusive, scope, transaction, cancellationToken: ct)) is null
-            ? null
-            : await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(TargetSql, scope, transaction, cancellationToken: ct));
-        if (id is null)
+        await connection.ExecuteAsync(new CommandDefinition(EnvironmentScope.LockProjectExclusive, new { scope.ProjectId }, transaction, cancellationToken: ct));
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Environment, scope.ProjectId, scope.EnvironmentId, null, ct);
+        var environment = await connection.QuerySingleOrDefaultAsync<EnvironmentResponse>(new CommandDefinition(Sql, new
+        {
+            scope.ProjectId, Id = scope.EnvironmentId, Name = name, Description = description, MakeDefault = request.IsDefault == true,
+        }, transaction, cancellationToken: ct));
+        if (environment is null)
         {
             return TypedResults.NotFound();
         }
-
-        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Environment, projectId.Value, id, null, ct);
-        var environment = await connection.QuerySingleAsync<EnvironmentResponse>(new CommandDefinition(Sql, new
-        {
-            scope.ProjectId, Id = id, Name = name, Description = description, MakeDefault = request.IsDefault == true,
-        }, transaction, cancellationToken: ct));
-        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "environment.updated", AuditResources.Environment,
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "environment.updated", AuditResources.Environment,
             environment.Id, ct, before, environmentId: environment.Id);
         await transaction.CommitAsync(ct);
-        changes.Publish(projectId.Value);
+        changes.Publish(scope.ProjectId);
         return TypedResults.Ok(environment);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -34,7 +35,7 @@ public static class AddMember
         """;
 
     internal static async Task<Results<Created<AddMemberResponse>, ValidationProblem>> HandleAsync(
-        PathId projectId, AddMemberRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        ProjectScope scope, AddMemberRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var email = errors.Text("email", request.Email, 1, EmailAddress.MaxLength, required: true);
@@ -50,13 +51,13 @@ public static class AddMember
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Member, projectId.Value, null, null, ct, email);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Member, scope.ProjectId, null, null, ct, email);
         await connection.ExecuteAsync(new CommandDefinition(Sql,
-            new { ProjectId = projectId.Value, Email = email, Role = role, UserId = user.UserId() }, transaction, cancellationToken: ct));
+            new { scope.ProjectId, Email = email, Role = role, UserId = user.UserId() }, transaction, cancellationToken: ct));
         // No resource id: an invitation has no user yet, and the entry must not tell the two apart.
-        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "member.added", AuditResources.Member, null, ct,
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "member.added", AuditResources.Member, null, ct,
             before, resourceKey: email);
         await transaction.CommitAsync(ct);
-        return TypedResults.Created($"/api/projects/{projectId}/members", new AddMemberResponse(email!, role!));
+        return TypedResults.Created($"/api/projects/{scope.ProjectId}/members", new AddMemberResponse(email!, role!));
     }
 }

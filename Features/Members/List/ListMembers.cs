@@ -1,5 +1,5 @@
 using Dapper;
-using FlagService.Infrastructure.Http;
+using FlagService.Features.Projects;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -12,12 +12,11 @@ public static class ListMembers
 
     private const string Sql = $"{MembersEndpoints.Select} ORDER BY pm.added_at, u.email";
 
-    // ProjectAccess has already let only members of the project through.
-    internal static async Task<Ok<MemberResponse[]>> HandleAsync(PathId projectId, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<Ok<MemberResponse[]>> HandleAsync(ProjectScope scope, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var members = await connection.QueryAsync<MemberResponse>(
-            new CommandDefinition(Sql, new { ProjectId = projectId.Value }, cancellationToken: ct));
+            new CommandDefinition(Sql, new { scope.ProjectId }, cancellationToken: ct));
         return TypedResults.Ok(members.ToArray());
     }
 }

@@ -1,6 +1,6 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -22,7 +22,7 @@ public static class UpdateMember
         """;
 
     internal static async Task<Results<Ok<MemberResponse>, NotFound, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        PathId projectId, PathId userId, UpdateMemberRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        ProjectScope scope, PathId userId, UpdateMemberRequest request, NpgsqlDataSource db, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var role = MembersEndpoints.ValidateRole(errors, request.Role);
@@ -31,11 +31,11 @@ public static class UpdateMember
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var args = new { ProjectId = projectId.Value, MemberId = userId.Value, Role = role };
+        var args = new { scope.ProjectId, MemberId = userId.Value, Role = role };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(MembersEndpoints.LockProject, args, transaction, cancellationToken: ct));
-        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Member, projectId.Value, userId.Value, null, ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Member, scope.ProjectId, userId.Value, null, ct);
         var member = await connection.QuerySingleOrDefaultAsync<MemberResponse>(new CommandDefinition(Sql, args, transaction, cancellationToken: ct));
         if (member is null)
         {
@@ -46,7 +46,7 @@ public static class UpdateMember
         {
             return MembersEndpoints.LastOwner();
         }
-        await AuditTrail.RecordAsync(connection, transaction, user, projectId.Value, "member.role_changed", AuditResources.Member, userId.Value, ct, before);
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "member.role_changed", AuditResources.Member, userId.Value, ct, before);
         await transaction.CommitAsync(ct);
         return TypedResults.Ok(member);
     }

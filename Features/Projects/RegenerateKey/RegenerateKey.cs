@@ -1,10 +1,7 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Environments;
 using FlagService.Features.Evaluation;
-using FlagService.Infrastructure.Auth;
-using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -18,29 +15,26 @@ public static class RegenerateKey
     // The project's v1 key is its default environment's sdk key; the second statement reads the
     // project back with the new key (it sees the first one's write: one batch, one transaction).
     private const string Sql = $"""
-        UPDATE environments e SET sdk_key = @SdkKey, updated_at = now()
-          FROM user_projects(@UserId) m
-         WHERE e.project_id = @ProjectId AND e.is_default AND m.project_id = e.project_id;
-        {ProjectsEndpoints.Select} WHERE p.id = @ProjectId;
+        UPDATE environments SET sdk_key = @SdkKey, updated_at = now() WHERE project_id = @ProjectId AND is_default;
+        {ProjectsEndpoints.SelectScoped};
         """;
 
     internal static async Task<Results<Ok<ProjectResponse>, NotFound>> HandleAsync(
-        PathId projectId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
+        ProjectScope scope, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(new CommandDefinition(Sql,
-            new { ProjectId = projectId.Value, UserId = user.UserId(), ProjectCap = user.TokenProject(), SdkKey = EnvironmentKeys.NewSdkKey() },
-            transaction, cancellationToken: ct));
+            new { scope.ProjectId, scope.Role, SdkKey = EnvironmentKeys.NewSdkKey() }, transaction, cancellationToken: ct));
         if (project is null)
         {
             return TypedResults.NotFound();
         }
         // The keys themselves are secrets: the entry says that they changed, not what they are.
-        await AuditTrail.RecordAsync(connection, transaction, user, project.Id, "project.key_regenerated", AuditResources.Project, project.Id, ct);
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, project.Id, "project.key_regenerated", AuditResources.Project, project.Id, ct);
         await transaction.CommitAsync(ct);
         // The old key must stop working at once: snapshots are found by key.
-        changes.Publish(projectId.Value);
+        changes.Publish(scope.ProjectId);
         return TypedResults.Ok(project);
     }
 }

@@ -1,7 +1,5 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
-using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -21,13 +19,12 @@ public static class UpdateProject
            SET name = COALESCE(@Name, p.name),
                description = CASE WHEN @Description IS NULL THEN p.description ELSE NULLIF(@Description, '') END,
                updated_at = now()
-          FROM user_projects(@UserId) m
-         WHERE p.id = @ProjectId AND m.project_id = p.id;
-        {ProjectsEndpoints.Select} WHERE p.id = @ProjectId;
+         WHERE p.id = @ProjectId;
+        {ProjectsEndpoints.SelectScoped};
         """;
 
     internal static async Task<Results<Ok<ProjectResponse>, NotFound, ValidationProblem>> HandleAsync(
-        PathId projectId, UpdateProjectRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        ProjectScope scope, UpdateProjectRequest request, NpgsqlDataSource db, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (request is { Name: null, Description: null })
@@ -42,15 +39,15 @@ public static class UpdateProject
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Project, projectId.Value, projectId.Value, null, ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Project, scope.ProjectId, scope.ProjectId, null, ct);
         var project = await connection.QuerySingleOrDefaultAsync<ProjectResponse>(new CommandDefinition(Sql,
-            new { ProjectId = projectId.Value, UserId = user.UserId(), ProjectCap = user.TokenProject(), Name = name, Description = description },
+            new { scope.ProjectId, scope.Role, Name = name, Description = description },
             transaction, cancellationToken: ct));
         if (project is null)
         {
             return TypedResults.NotFound();
         }
-        await AuditTrail.RecordAsync(connection, transaction, user, project.Id, "project.updated", AuditResources.Project, project.Id, ct, before);
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, project.Id, "project.updated", AuditResources.Project, project.Id, ct, before);
         await transaction.CommitAsync(ct);
         return TypedResults.Ok(project);
     }

@@ -1,11 +1,9 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
 using FlagService.Features.Projects;
 using FlagService.Features.Rules;
-using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -21,17 +19,16 @@ public static class CreateSegment
     public static RouteHandlerBuilder MapCreateSegment(this IEndpointRouteBuilder segments) =>
         segments.MapPost("/", HandleAsync).WithName(nameof(CreateSegment));
 
+    // From the projects row, so a project deleted since the scope was resolved is no row (404), not
+    // a foreign-key error.
     private const string InsertSql = """
         INSERT INTO segments (project_id, key, name, description, conditions)
-        SELECT p.id, @Key, @Name, @Description, CAST(@Conditions AS jsonb)
-          FROM projects p JOIN user_projects(@UserId) m ON m.project_id = p.id
-         WHERE p.id = @ProjectId
+        SELECT p.id, @Key, @Name, @Description, CAST(@Conditions AS jsonb) FROM projects p WHERE p.id = @ProjectId
         RETURNING id
         """;
 
     internal static async Task<Results<Created<SegmentResponse>, NotFound, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        PathId projectId, CreateSegmentRequest request, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes,
-        CancellationToken ct)
+        ProjectScope scope, CreateSegmentRequest request, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
         var errors = new FieldErrors();
         FlagInput.Key(errors, request.Key);
@@ -45,7 +42,6 @@ public static class CreateSegment
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var scope = new { ProjectId = projectId.Value, UserId = user.UserId() };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         Guid? id;
@@ -53,7 +49,7 @@ public static class CreateSegment
         {
             id = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(InsertSql, new
             {
-                scope.ProjectId, scope.UserId, request.Key, Name = name, Conditions = conditions,
+                scope.ProjectId, request.Key, Name = name, Conditions = conditions,
                 Description = string.IsNullOrEmpty(description) ? null : description,
             }, transaction, cancellationToken: ct));
         }
@@ -72,10 +68,10 @@ public static class CreateSegment
                 new { SegmentId = id, List = list, Add = identifiers, Remove = Array.Empty<string>() }, transaction, cancellationToken: ct));
         }
         var segment = await connection.QuerySingleAsync<SegmentRow>(new CommandDefinition($"{SegmentsEndpoints.Select} AND s.id = @Id",
-            new { scope.ProjectId, scope.UserId, Id = id }, transaction, cancellationToken: ct));
-        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "segment.created", AuditResources.Segment, segment.Id, ct);
+            new { scope.ProjectId, Id = id }, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "segment.created", AuditResources.Segment, segment.Id, ct);
         await transaction.CommitAsync(ct);
-        changes.Publish(projectId.Value);
-        return TypedResults.Created($"/api/projects/{projectId}/segments/{segment.Id}", segment.ToResponse());
+        changes.Publish(scope.ProjectId);
+        return TypedResults.Created($"/api/projects/{scope.ProjectId}/segments/{segment.Id}", segment.ToResponse());
     }
 }

@@ -1,8 +1,7 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -17,9 +16,7 @@ public static class DeleteSegment
     // The row lock makes a rule being created on this segment wait (it share-locks the segment),
     // so the check below sees it, or it sees the segment gone.
     private const string LockSql = """
-        SELECT s.key FROM segments s JOIN user_projects(@UserId) m ON m.project_id = s.project_id
-         WHERE s.id = @SegmentId AND s.project_id = @ProjectId
-           FOR UPDATE OF s
+        SELECT s.key FROM segments s WHERE s.id = @SegmentId AND s.project_id = @ProjectId FOR UPDATE
         """;
 
     private sealed record Use(string Flag, string Environment);
@@ -34,12 +31,12 @@ public static class DeleteSegment
         """;
 
     internal static async Task<Results<NoContent, NotFound, ProblemHttpResult>> HandleAsync(
-        PathId projectId, PathId segmentId, ClaimsPrincipal user, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
+        ProjectScope scope, PathId segmentId, NpgsqlDataSource db, ProjectChanges changes, CancellationToken ct)
     {
-        var scope = new { ProjectId = projectId.Value, SegmentId = segmentId.Value, UserId = user.UserId() };
+        var args = new { scope.ProjectId, SegmentId = segmentId.Value };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var key = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(LockSql, scope, transaction, cancellationToken: ct));
+        var key = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(LockSql, args, transaction, cancellationToken: ct));
         if (key is null)
         {
             return TypedResults.NotFound();
@@ -52,11 +49,11 @@ public static class DeleteSegment
                 detail: $"The segment '{key}' is used by rules of: {string.Join(", ", places)}. Remove those rules first.",
                 extensions: new Dictionary<string, object?> { ["used_by"] = uses.Select(u => new { flag = u.Flag, environment = u.Environment }).ToArray() });
         }
-        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, scope.SegmentId, null, ct);
-        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM segments WHERE id = @SegmentId", scope, transaction, cancellationToken: ct));
-        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "segment.deleted", AuditResources.Segment, scope.SegmentId, ct, before);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, args.SegmentId, null, ct);
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM segments WHERE id = @SegmentId", args, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "segment.deleted", AuditResources.Segment, args.SegmentId, ct, before);
         await transaction.CommitAsync(ct);
-        changes.Publish(projectId.Value);
+        changes.Publish(scope.ProjectId);
         return TypedResults.NoContent();
     }
 }

@@ -1,6 +1,5 @@
-using System.Security.Claims;
 using Dapper;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -15,11 +14,11 @@ public static class GetSegment
     private const string Sql = $"{SegmentsEndpoints.Select} AND s.id = @SegmentId";
 
     internal static async Task<Results<Ok<SegmentResponse>, NotFound>> HandleAsync(
-        PathId projectId, PathId segmentId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+        ProjectScope scope, PathId segmentId, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var segment = await connection.QuerySingleOrDefaultAsync<SegmentRow>(new CommandDefinition(Sql,
-            new { ProjectId = projectId.Value, SegmentId = segmentId.Value, UserId = user.UserId() }, cancellationToken: ct));
+            new { scope.ProjectId, SegmentId = segmentId.Value }, cancellationToken: ct));
         return segment is null ? TypedResults.NotFound() : TypedResults.Ok(segment.ToResponse());
     }
 }

@@ -1,8 +1,7 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
-using FlagService.Infrastructure.Auth;
+using FlagService.Features.Projects;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -21,14 +20,12 @@ public static class ChangeMembers
         segments.MapPost("/{segmentId}/{list}", HandleAsync).WithName(nameof(ChangeMembers));
 
     private const string LockSql = """
-        SELECT s.id FROM segments s JOIN user_projects(@UserId) m ON m.project_id = s.project_id
-         WHERE s.id = @SegmentId AND s.project_id = @ProjectId
-           FOR UPDATE OF s
+        SELECT s.id FROM segments s WHERE s.id = @SegmentId AND s.project_id = @ProjectId FOR UPDATE
         """;
 
     internal static async Task<Results<Ok<SegmentResponse>, NotFound, ValidationProblem>> HandleAsync(
-        PathId projectId, PathId segmentId, string list, ChangeMembersRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
-        ProjectChanges changes, CancellationToken ct)
+        ProjectScope scope, PathId segmentId, string list, ChangeMembersRequest request, NpgsqlDataSource db, ProjectChanges changes,
+        CancellationToken ct)
     {
         if (!Lists.Contains(list))
         {
@@ -46,16 +43,16 @@ public static class ChangeMembers
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var scope = new { ProjectId = projectId.Value, SegmentId = segmentId.Value, UserId = user.UserId() };
+        var args = new { scope.ProjectId, SegmentId = segmentId.Value };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        if (await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(LockSql, scope, transaction, cancellationToken: ct)) is null)
+        if (await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(LockSql, args, transaction, cancellationToken: ct)) is null)
         {
             return TypedResults.NotFound();
         }
-        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, scope.SegmentId, null, ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, args.SegmentId, null, ct);
         var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition(SegmentsEndpoints.ChangeMembers,
-            new { scope.SegmentId, List = list, Add = add, Remove = remove }, transaction, cancellationToken: ct));
+            new { args.SegmentId, List = list, Add = add, Remove = remove }, transaction, cancellationToken: ct));
         if (count > SegmentInput.MaxIdentifiers)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
@@ -63,13 +60,13 @@ public static class ChangeMembers
                 ["add"] = [$"would make the {list} list {count} identifiers long; it holds at most {SegmentInput.MaxIdentifiers}"],
             });
         }
-        await connection.ExecuteAsync(new CommandDefinition("UPDATE segments SET updated_at = now() WHERE id = @SegmentId", scope, transaction, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("UPDATE segments SET updated_at = now() WHERE id = @SegmentId", args, transaction, cancellationToken: ct));
         var segment = await connection.QuerySingleAsync<SegmentRow>(new CommandDefinition(
-            $"{SegmentsEndpoints.Select} AND s.id = @SegmentId", scope, transaction, cancellationToken: ct));
+            $"{SegmentsEndpoints.Select} AND s.id = @SegmentId", args, transaction, cancellationToken: ct));
         // The snapshots count the lists (they may hold 10 000 identifiers); the action names the list.
-        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, $"segment.{list}_changed", AuditResources.Segment, segment.Id, ct, before);
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, $"segment.{list}_changed", AuditResources.Segment, segment.Id, ct, before);
         await transaction.CommitAsync(ct);
-        changes.Publish(projectId.Value);
+        changes.Publish(scope.ProjectId);
         return TypedResults.Ok(segment.ToResponse());
     }
 }

@@ -1,10 +1,8 @@
-using System.Security.Claims;
 using Dapper;
 using FlagService.Features.Audit;
 using FlagService.Features.Evaluation;
 using FlagService.Features.Projects;
 using FlagService.Features.Rules;
-using FlagService.Infrastructure.Auth;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -23,9 +21,7 @@ public static class UpdateSegment
         segments.MapPut("/{segmentId}", HandleAsync).WithName(nameof(UpdateSegment));
 
     private const string LockSql = """
-        SELECT s.key FROM segments s JOIN user_projects(@UserId) m ON m.project_id = s.project_id
-         WHERE s.id = @SegmentId AND s.project_id = @ProjectId
-           FOR UPDATE OF s
+        SELECT s.key FROM segments s WHERE s.id = @SegmentId AND s.project_id = @ProjectId FOR UPDATE
         """;
 
     private const string UpdateSql = """
@@ -40,8 +36,8 @@ public static class UpdateSegment
     private const string ClearSql = "DELETE FROM segment_members WHERE segment_id = @SegmentId AND list = @List";
 
     internal static async Task<Results<Ok<SegmentResponse>, NotFound, ValidationProblem>> HandleAsync(
-        PathId projectId, PathId segmentId, UpdateSegmentRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
-        ProjectChanges changes, CancellationToken ct)
+        ProjectScope scope, PathId segmentId, UpdateSegmentRequest request, NpgsqlDataSource db, ProjectChanges changes,
+        CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (request is { Name: null, Description: null, Included: null, Excluded: null } && request.Conditions is not { IsPresent: true })
@@ -58,10 +54,10 @@ public static class UpdateSegment
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var scope = new { ProjectId = projectId.Value, SegmentId = segmentId.Value, UserId = user.UserId() };
+        var args = new { scope.ProjectId, SegmentId = segmentId.Value };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var key = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(LockSql, scope, transaction, cancellationToken: ct));
+        var key = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(LockSql, args, transaction, cancellationToken: ct));
         if (key is null)
         {
             return TypedResults.NotFound();
@@ -71,10 +67,10 @@ public static class UpdateSegment
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["key"] = ["cannot be changed (rules name the segment by it)"] });
         }
 
-        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, scope.SegmentId, null, ct);
+        var before = await AuditTrail.SnapshotAsync(connection, transaction, AuditResources.Segment, scope.ProjectId, args.SegmentId, null, ct);
         await connection.ExecuteAsync(new CommandDefinition(UpdateSql, new
         {
-            scope.SegmentId, Name = name, Description = description, Conditions = conditions,
+            args.SegmentId, Name = name, Description = description, Conditions = conditions,
         }, transaction, cancellationToken: ct));
         foreach (var (list, identifiers) in new[] { ("included", included), ("excluded", excluded) })
         {
@@ -82,15 +78,15 @@ public static class UpdateSegment
             {
                 continue;
             }
-            await connection.ExecuteAsync(new CommandDefinition(ClearSql, new { scope.SegmentId, List = list }, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(ClearSql, new { args.SegmentId, List = list }, transaction, cancellationToken: ct));
             await connection.ExecuteScalarAsync<long>(new CommandDefinition(SegmentsEndpoints.ChangeMembers,
-                new { scope.SegmentId, List = list, Add = identifiers, Remove = Array.Empty<string>() }, transaction, cancellationToken: ct));
+                new { args.SegmentId, List = list, Add = identifiers, Remove = Array.Empty<string>() }, transaction, cancellationToken: ct));
         }
         var segment = await connection.QuerySingleAsync<SegmentRow>(new CommandDefinition(
-            $"{SegmentsEndpoints.Select} AND s.id = @SegmentId", scope, transaction, cancellationToken: ct));
-        await AuditTrail.RecordAsync(connection, transaction, user, scope.ProjectId, "segment.updated", AuditResources.Segment, segment.Id, ct, before);
+            $"{SegmentsEndpoints.Select} AND s.id = @SegmentId", args, transaction, cancellationToken: ct));
+        await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "segment.updated", AuditResources.Segment, segment.Id, ct, before);
         await transaction.CommitAsync(ct);
-        changes.Publish(projectId.Value);
+        changes.Publish(scope.ProjectId);
         return TypedResults.Ok(segment.ToResponse());
     }
 }

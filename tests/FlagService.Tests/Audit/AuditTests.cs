@@ -126,6 +126,22 @@ public sealed class AuditTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task List_filtered_by_a_deleted_environment_returns_its_entries()
+    {
+        var team = await TeamScenario.CreateAsync(app);
+        var environments = team.Expand("/api/projects/{p}/environments");
+        (await team.Owner.PostJsonAsync(environments, new { key = "qa", name = "QA" })).StatusCode.Should().Be(System.Net.HttpStatusCode.Created);
+        (await team.Owner.DeleteAsync($"{environments}/qa")).StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
+
+        // The entries outlive the environment: its name filters them, it does not name the request's environment.
+        var response = await team.Viewer.GetAsync(team.Expand("/api/projects/{p}/audit?environment=qa"));
+
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var items = (await response.ReadObjectAsync())["items"]!.AsArray();
+        items.Select(i => i!["action"]!.GetValue<string>()).Should().Equal("environment.deleted", "environment.created");
+    }
+
+    [Fact]
     public async Task Token_writes_are_recorded_with_the_token_as_actor()
     {
         var team = await TeamScenario.CreateAsync(app);
