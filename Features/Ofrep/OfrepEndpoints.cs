@@ -52,7 +52,7 @@ public static class OfrepEndpoints
         }
         catch (JsonException e)
         {
-            return (null, default, null, Ofrep.Failure(400, flagKey, "PARSE_ERROR", $"The request body is not valid JSON: {e.Message}"));
+            return (null, default, null, Ofrep.Failure(400, flagKey, "PARSE_ERROR", Infrastructure.Http.JsonBodyProblem.NotJson(e.LineNumber ?? 0, e.BytePositionInLine ?? 0).Detail));
         }
 
         var invalid = Ofrep.ReadContext(body?.RootElement ?? default, out var context);

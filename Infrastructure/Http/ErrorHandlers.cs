@@ -2,18 +2,22 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace FlagService.Infrastructure.Http;
 
-// Turns the framework's binding failures into problem details that name the field and the rule.
-internal sealed partial class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
+// Turns the framework's binding failures into problem details that name the field and the rule,
+// from what the exceptions carry as types and values (status codes, JsonException's path and
+// position, the endpoint's request type), never from their message text.
+internal sealed class BadRequestHandler(IProblemDetailsService problems, IOptions<JsonOptions> json) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
         if (exception is InvalidRouteValueException route)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            var invalid = Validation($"The route value '{route.Name}' {route.Rule}.", route.Name, route.Rule);
+            var invalid = Validation(new JsonBodyProblem(route.Name, route.Rule, $"The route value '{route.Name}' {route.Rule}."));
             invalid.Status = StatusCodes.Status400BadRequest;
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = invalid });
         }
@@ -35,11 +39,48 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems)
                 Title = "Unsupported media type",
                 Detail = HttpConventions.UnsupportedMediaTypeDetail,
             },
-            _ => Describe(bad, context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType,
-                HasNoBody(context.Request)),
+            _ => await DescribeAsync(context, bad, ct),
         };
         problem.Status = bad.StatusCode;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    private async Task<ProblemDetails> DescribeAsync(HttpContext context, BadHttpRequestException bad, CancellationToken ct)
+    {
+        var bodyType = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+        if (bad.InnerException is JsonException error)
+        {
+            var type = bodyType is null ? null : json.Value.SerializerOptions.GetTypeInfo(bodyType);
+            return Validation(await ReadAgainAsync(context.Request, ct) is { } body && type is not null
+                ? JsonBodyProblem.Find(body, type) ?? Fallback(error, type)
+                : Fallback(error, type));
+        }
+        if (HasNoBody(context.Request) && bodyType is not null)
+        {
+            return Validation(new JsonBodyProblem("body", "is required", "A JSON body is required."));
+        }
+        return new ProblemDetails { Title = "Bad request", Detail = bad.Message };
+    }
+
+    // Without the body (not buffered): a syntax error is the reader's own exception inside the
+    // serializer's; anything else is placed by the serializer's path.
+    private static JsonBodyProblem Fallback(JsonException error, System.Text.Json.Serialization.Metadata.JsonTypeInfo? type) =>
+        error.InnerException is JsonException syntax
+            ? JsonBodyProblem.NotJson(syntax.LineNumber ?? 0, syntax.BytePositionInLine ?? 0)
+            : JsonBodyProblem.AtPath(error.Path, type);
+
+    // The management pipeline buffers JSON bodies (HttpConventions.BufferJsonBody), so the body the
+    // serializer refused can be read again from the start.
+    private static async Task<byte[]?> ReadAgainAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (!request.Body.CanSeek)
+        {
+            return null;
+        }
+        request.Body.Position = 0;
+        using var copy = new MemoryStream();
+        await request.Body.CopyToAsync(copy, ct);
+        return copy.ToArray();
     }
 
     // Whether the request came without a body, read from the request itself rather than from how
@@ -47,100 +88,12 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems)
     private static bool HasNoBody(HttpRequest request) =>
         request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.TransferEncoding.Any(v => v?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true));
 
-    internal static ProblemDetails Describe(BadHttpRequestException bad, Type? bodyType, bool noBody)
-    {
-        if (bad.InnerException is JsonException json)
-        {
-            if (DuplicateProperty().Match(json.Message) is { Success: true } duplicate)
-            {
-                var name = JsonField(json.Path) is { } at && !at.EndsWith(duplicate.Groups[1].Value, StringComparison.Ordinal)
-                    ? $"{at}.{duplicate.Groups[1].Value}" : JsonField(json.Path) ?? duplicate.Groups[1].Value;
-                return Validation($"The property '{name}' appears more than once in the request body.", name, "must appear only once");
-            }
-            var field = JsonField(json.Path);
-            // A syntax error comes wrapped around the reader's own JsonException; a type mismatch does not.
-            if (json.InnerException is JsonException syntax)
-            {
-                var reason = syntax.Message.Split(" LineNumber:")[0];
-                return Validation($"The request body is not valid JSON: {reason}", "body", "must be valid JSON");
-            }
-            if (field is null)
-            {
-                return Validation("The request body must be a JSON object.", "body", "must be a JSON object");
-            }
-            var rule = $"must be {Describe(ExpectedType(bodyType, field))}";
-            return Validation($"The field '{field}' {rule}.", field, rule);
-        }
-
-        if (noBody && bodyType is not null)
-        {
-            return Validation("A JSON body is required.", "body", "is required");
-        }
-
-        return new ProblemDetails { Title = "Bad request", Detail = bad.Message };
-    }
-
-    // System.Text.Json's wording when AllowDuplicateProperties is off; the name is the JSON one.
-    [System.Text.RegularExpressions.GeneratedRegex("^Duplicate property '([^']*)'")]
-    private static partial System.Text.RegularExpressions.Regex DuplicateProperty();
-
-    private static HttpValidationProblemDetails Validation(string detail, string field, string rule) =>
-        new(new Dictionary<string, string[]> { [field] = [rule] })
+    private static HttpValidationProblemDetails Validation(JsonBodyProblem problem) =>
+        new(new FieldErrors().Add(problem.Field, problem.Rule).ToDictionary())
         {
             Title = "One or more validation errors occurred.",
-            Detail = detail,
+            Detail = problem.Detail,
         };
-
-    private static string? JsonField(string? path)
-    {
-        if (string.IsNullOrEmpty(path) || path == "$")
-        {
-            return null;
-        }
-        return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
-    }
-
-    // Follows a JSON path such as "conditions[0].values" through the request type's properties.
-    // (System.Text.Json names the declaring record, not the property type, when a constructor
-    // parameter fails to convert, so the message alone cannot say what was expected.)
-    private static Type? ExpectedType(Type? type, string path)
-    {
-        foreach (var segment in path.Split('.'))
-        {
-            if (type is null)
-            {
-                return null;
-            }
-            var name = segment.Split('[')[0];
-            var property = type.GetProperties().FirstOrDefault(p =>
-                JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name) == name || p.Name == name);
-            type = property?.PropertyType;
-            for (var depth = segment.Count(c => c == '['); type is not null && depth > 0; depth--)
-            {
-                type = ElementType(type);
-            }
-        }
-        return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
-    }
-
-    private static Type? ElementType(Type type) =>
-        type.IsArray ? type.GetElementType()
-        : type.IsGenericType ? type.GetGenericArguments()[^1]
-        : null;
-
-    private static string Describe(Type? type) => type switch
-    {
-        null => "a value of the expected type",
-        _ when type == typeof(string) => "a string",
-        _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "an integer",
-        _ when type == typeof(double) || type == typeof(decimal) => "a number",
-        _ when type == typeof(bool) => "true or false",
-        _ when type == typeof(Guid) => "a UUID",
-        _ when type == typeof(DateTime) || type == typeof(DateTimeOffset) => "an RFC 3339 timestamp",
-        _ when type.IsArray || (type.IsGenericType && typeof(System.Collections.IEnumerable).IsAssignableFrom(type)
-                                && !type.Name.Contains("Dictionary", StringComparison.Ordinal)) => "an array",
-        _ => "an object",
-    };
 }
 
 // A real fault: logged with the request's trace id, which the body also carries, and nothing else.

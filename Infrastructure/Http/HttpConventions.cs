@@ -79,7 +79,7 @@ public static class HttpConventions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.Use((context, next) => LimitBodySize(context, next, ManagementBodyLimit));
+        app.Use((context, next) => LimitBodySize(context, next, ManagementBodyLimit, bufferJson: true));
         app.UseCors();
         return app;
     }
@@ -87,10 +87,14 @@ public static class HttpConventions
     private static CorsPolicyBuilder Allow(CorsPolicyBuilder policy, string[] origins) =>
         origins.Contains("*") ? policy.AllowAnyOrigin() : policy.WithOrigins(origins);
 
-    // The endpoint's own limit (BodyLimit), else the pipeline's.
-    internal static Task LimitBodySize(HttpContext context, RequestDelegate next, long pipelineLimit)
+    // The endpoint's own limit (BodyLimit), else the pipeline's. With bufferJson, a body bound as
+    // JSON is kept in memory as it is read, so that BadRequestHandler can read it again to say
+    // which field broke which rule; the management API's bodies are small and its calls rare. The
+    // SDK pipeline does not buffer: its hot path reads the body itself.
+    internal static Task LimitBodySize(HttpContext context, RequestDelegate next, long pipelineLimit, bool bufferJson = false)
     {
-        var limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? pipelineLimit;
+        var endpoint = context.GetEndpoint();
+        var limit = endpoint?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? pipelineLimit;
 
         if (context.Request.ContentLength > limit)
         {
@@ -106,6 +110,11 @@ public static class HttpConventions
         if (feature is { IsReadOnly: false })
         {
             feature.MaxRequestBodySize = limit;
+        }
+        if (bufferJson && endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is not null
+            && context.Request.ContentLength is null or > 0)
+        {
+            context.Request.EnableBuffering(bufferThreshold: (int)Math.Min(limit, int.MaxValue));
         }
         return next(context);
     }

@@ -131,7 +131,8 @@ public static class EvaluateRequestReader
         }
         catch (JsonException e)
         {
-            return Error("body", "must be valid JSON", $"The request body is not valid JSON: {e.Message.Split(" LineNumber:")[0]}");
+            var problem = Infrastructure.Http.JsonBodyProblem.NotJson(e.LineNumber ?? 0, e.BytePositionInLine ?? 0);
+            return Error(problem.Field, problem.Rule, problem.Detail);
         }
     }
 
