@@ -69,15 +69,16 @@ public static class AuditTrail
                                         c.status, c.created_by, c.applied_at, c.failure_reason, c.cancelled_at
                                    FROM flag_schedules c WHERE c.id = @ResourceId) x
         """;
-    // A membership, or an invitation of the e-mail @ResourceKey: the same shape, so the log does
-    // not tell who has an account either.
+    // A membership, or a pending invitation of the e-mail @ResourceKey: the same shape, so the log
+    // does not tell who has an account either.
     private const string MemberSnapshot = """
         SELECT COALESCE(
             (SELECT jsonb_build_object('email', u.email, 'role', pm.role)
                FROM project_members pm JOIN users u ON u.id = pm.user_id
               WHERE pm.project_id = @ProjectId AND (pm.user_id = @ResourceId OR lower(u.email) = lower(@ResourceKey))),
             (SELECT jsonb_build_object('email', i.email, 'role', i.role)
-               FROM project_invitations i WHERE i.project_id = @ProjectId AND lower(i.email) = lower(@ResourceKey)))
+               FROM project_invitations i
+              WHERE i.project_id = @ProjectId AND lower(i.email) = lower(@ResourceKey) AND i.accepted_at IS NULL))
         """;
     private const string TokenSnapshot = """
         SELECT to_jsonb(x) FROM (SELECT t.id, t.name, t.prefix, t.role, t.project_id, t.expires_at, t.created_at

@@ -122,8 +122,12 @@ public sealed class CompiledFlag
 
     // Whether an outcome counts as "on": a boolean flag's `on` variant; for other types, anything
     // served while the flag is enabled.
-    public bool IsEnabled(int variant, EvaluationReason reason) =>
-        IsBoolean ? variant == OnVariant : reason is not (EvaluationReason.Disabled or EvaluationReason.PrerequisiteFailed);
+    public bool IsEnabled(int variant, EvaluationReason reason) => IsOn(IsBoolean, variant == OnVariant, reason);
+
+    // The same rule for readers that hold a flag's type and a counted outcome, not a compiled flag
+    // (the stats): one definition, so that what is counted as on is what the SDK answered.
+    public static bool IsOn(bool isBoolean, bool onVariant, EvaluationReason reason) =>
+        isBoolean ? onVariant : reason is not (EvaluationReason.Disabled or EvaluationReason.PrerequisiteFailed);
 
     // What the flag serves when a prerequisite is not met.
     public EvaluationResult PrerequisiteFailed() => Result(_offVariant, EvaluationReason.PrerequisiteFailed, null, false);

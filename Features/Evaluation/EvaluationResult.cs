@@ -37,6 +37,13 @@ public static class EvaluationReasonExtensions
         EvaluationReason.PrerequisiteFailed => "prerequisite_failed",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
+
+    private static readonly Dictionary<string, EvaluationReason> ByWire =
+        Enum.GetValues<EvaluationReason>().ToDictionary(r => r.ToWire(), StringComparer.Ordinal);
+
+    // A reason as stored by the analytics (its wire name) back to the enum; null for a name no
+    // reason has.
+    public static EvaluationReason? FromWire(string wire) => ByWire.TryGetValue(wire, out var reason) ? reason : null;
 }
 
 // An outcome is what was served and why: (reason, variant), packed into 16 bits so that a request

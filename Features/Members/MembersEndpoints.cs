@@ -1,3 +1,4 @@
+using FlagService.Features.Members.AcceptInvitation;
 using FlagService.Features.Members.Add;
 using FlagService.Features.Members.List;
 using FlagService.Features.Members.Remove;
@@ -34,6 +35,14 @@ public static class MembersEndpoints
         members.MapUpdateMember().RequireJwt().RequireProjectRole(ProjectRoles.Owner);
         // Any member may leave; RemoveMember's SQL lets only owners remove someone else.
         members.MapRemoveMember().RequireJwt().RequireProjectRole(ProjectRoles.Viewer);
+
+        // Not under a project: the caller is no member yet, and the token says which project.
+        // A person's act, like the rest of member management: a login, not an API token.
+        var invitations = app.MapGroup("/api/invitations").WithTags("Members")
+            .RequireAuthorization()
+            .RequireJwt()
+            .RequireCors(CorsSettings.ManagementPolicy);
+        invitations.MapAcceptInvitation();
         return app;
     }
 

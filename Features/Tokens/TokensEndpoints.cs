@@ -16,10 +16,13 @@ public static class TokensEndpoints
 
     public static IEndpointRouteBuilder MapTokens(this IEndpointRouteBuilder app)
     {
+        // Managing tokens is a person's act (a login), like managing members: a leaked token,
+        // however capped, must not list its owner's other tokens, revoke them or mint new ones.
         var tokens = app.MapGroup("/api/tokens").WithTags("API tokens")
             .RequireAuthorization()
+            .RequireJwt()
             .RequireCors(CorsSettings.ManagementPolicy);
-        tokens.MapCreateToken().RequireJwt();
+        tokens.MapCreateToken();
         tokens.MapListTokens();
         tokens.MapRevokeToken();
         return app;

@@ -11,7 +11,8 @@ public sealed class AppOptions
     public string PublicUrl { get; set; } = "http://localhost:8080";
 }
 
-// Without Host, mail is not sent and what would have been sent is logged (development).
+// Without Host, mail is not sent: in Development what would have been sent is logged, elsewhere only
+// a warning that mail is not configured (the body carries secrets).
 public sealed class SmtpOptions
 {
     public const string SectionName = "Smtp";

@@ -10,7 +10,7 @@ public sealed record OutgoingMail(string To, string Subject, string Body);
 
 // Mail leaves off the request path: handlers queue it, this service sends it. A request that
 // mails and one that does not then take the same time, and an SMTP outage slows no request.
-public sealed partial class Mailer(IOptions<SmtpOptions> options, ILogger<Mailer> logger) : BackgroundService
+public sealed partial class Mailer(IOptions<SmtpOptions> options, IHostEnvironment environment, ILogger<Mailer> logger) : BackgroundService
 {
     private readonly Channel<Func<CancellationToken, Task<OutgoingMail?>>> _queue =
         Channel.CreateBounded<Func<CancellationToken, Task<OutgoingMail?>>>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest });
@@ -41,7 +41,17 @@ public sealed partial class Mailer(IOptions<SmtpOptions> options, ILogger<Mailer
         var smtp = options.Value;
         if (string.IsNullOrEmpty(smtp.Host))
         {
-            LogUnsent(logger, mail.To, mail.Subject, mail.Body);
+            // The body carries single-use secrets (reset and invitation links): on a developer's
+            // machine the log is the mailbox; anywhere else no secret may reach a log, so only
+            // the fact that mail is not configured is.
+            if (environment.IsDevelopment())
+            {
+                LogUnsentBody(logger, mail.To, mail.Subject, mail.Body);
+            }
+            else
+            {
+                LogNotConfigured(logger, mail.Subject);
+            }
             return;
         }
         var message = new MimeMessage();
@@ -68,7 +78,10 @@ public sealed partial class Mailer(IOptions<SmtpOptions> options, ILogger<Mailer
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No SMTP server configured (Smtp__Host); mail to {To} not sent: {Subject}\n{Body}")]
-    private static partial void LogUnsent(ILogger logger, string to, string subject, string body);
+    private static partial void LogUnsentBody(ILogger logger, string to, string subject, string body);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mail is not configured (set Smtp__Host): a message \"{Subject}\" was not sent")]
+    private static partial void LogNotConfigured(ILogger logger, string subject);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sending mail failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);

@@ -92,8 +92,8 @@ public static class GetFlagStats
             new Counts(totals.Total, totals.True, totals.False, totals.ByReason, totals.ByVariant), buckets));
     }
 
-    // `true` counts what was served on: a boolean flag's `on` variant (the v1 result), for other
-    // types anything served while enabled (CompiledFlag.IsEnabled says the same for evaluation).
+    // `true` counts what the SDK answered `enabled: true` for (CompiledFlag.IsOn): a boolean flag's
+    // `on` variant, for other types anything served while enabled and past its prerequisites.
     private static Bucket Sum(DateTime start, IEnumerable<Row> rows, string valueType)
     {
         long yes = 0, no = 0;
@@ -101,7 +101,8 @@ public static class GetFlagStats
         var byVariant = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var row in rows.Where(r => r.Count > 0 && r.Reason is not null && r.Variant is not null))
         {
-            var on = valueType == ValueTypes.Boolean ? row.Variant == ValueTypes.On : row.Reason != EvaluationReason.Disabled.ToWire();
+            var on = EvaluationReasonExtensions.FromWire(row.Reason!) is { } reason
+                && CompiledFlag.IsOn(valueType == ValueTypes.Boolean, row.Variant == ValueTypes.On, reason);
             if (on) { yes += row.Count; } else { no += row.Count; }
             byReason[row.Reason!] = byReason.GetValueOrDefault(row.Reason!) + row.Count;
             byVariant[row.Variant!] = byVariant.GetValueOrDefault(row.Variant!) + row.Count;

@@ -15,19 +15,11 @@ public static class Register
         auth.MapPost("/register", HandleAsync).WithName(nameof(Register));
 
     // The unique index on lower(email) decides duplicates, also under concurrent registrations.
-    // Invitations to this e-mail become memberships in the same statement.
+    // Registering grants nothing: nobody proves here that they own the address, so invitations to it
+    // wait for their e-mailed link (Members/AcceptInvitation).
     private const string Sql = """
-        WITH account AS (
-            INSERT INTO users (email, password_hash) VALUES (@Email, @PasswordHash)
-            RETURNING id, email),
-        invitations AS (
-            DELETE FROM project_invitations i WHERE lower(i.email) = lower(@Email)
-            RETURNING i.project_id, i.role, i.invited_at),
-        memberships AS (
-            INSERT INTO project_members (project_id, user_id, role, added_at)
-            SELECT i.project_id, account.id, i.role, now() FROM invitations i, account
-            ON CONFLICT DO NOTHING)
-        SELECT id, email FROM account
+        INSERT INTO users (email, password_hash) VALUES (@Email, @PasswordHash)
+        RETURNING id, email
         """;
 
     internal static async Task<Results<Created<RegisterResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(

@@ -37,20 +37,21 @@ public sealed partial class PasswordResetTests(MailFixture app) : IClassFixture<
     // The first message the SMTP server stored for the address (tests/smtp-sink.py), or null.
     internal static async Task<MimeMessage?> MailToAsync(string email, TimeSpan within)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < within)
+        MimeMessage? found = null;
+        await Eventually.TrueAsync(async () =>
         {
             foreach (var file in Directory.GetFiles(MailFixture.MailDirectory, "*.eml"))
             {
                 var message = await MimeMessage.LoadAsync(file);
                 if (message.To.Mailboxes.Any(m => string.Equals(m.Address, email, StringComparison.OrdinalIgnoreCase)))
                 {
-                    return message;
+                    found = message;
+                    return true;
                 }
             }
-            await Task.Delay(100);
-        }
-        return null;
+            return false;
+        }, within);
+        return found;
     }
 
     private static string TokenFrom(MimeMessage? mail)
@@ -83,7 +84,7 @@ public sealed partial class PasswordResetTests(MailFixture app) : IClassFixture<
         known.StatusCode.Should().Be(HttpStatusCode.Accepted);
         unknown.StatusCode.Should().Be(HttpStatusCode.Accepted);
         (await known.Content.ReadAsStringAsync()).Should().Be(await unknown.Content.ReadAsStringAsync());
-        var mail = await MailToAsync(email, TimeSpan.FromSeconds(15));
+        var mail = await MailToAsync(email, Eventually.Patience);
         mail.Should().NotBeNull("the reset mail reaches the SMTP server");
         var token = TokenFrom(mail!);
         await using (var db = new NpgsqlConnection(app.ConnectionString))
@@ -120,7 +121,7 @@ public sealed partial class PasswordResetTests(MailFixture app) : IClassFixture<
         (await onB.GetAsync("/api/me")).StatusCode.Should().Be(HttpStatusCode.OK);
 
         (await app.CreateClient().PostJsonAsync("/auth/forgot-password", new { email })).StatusCode.Should().Be(HttpStatusCode.Accepted);
-        var token = TokenFrom((await MailToAsync(email, TimeSpan.FromSeconds(15)))!);
+        var token = TokenFrom((await MailToAsync(email, Eventually.Patience))!);
         (await app.CreateClient().PostJsonAsync("/auth/reset-password", new { token, password = NewPassword })).EnsureSuccessStatusCode();
 
         (await SdkScenario.EventuallyAsync(async () => (await onB.GetAsync("/api/me")).StatusCode == HttpStatusCode.Unauthorized,
@@ -132,7 +133,7 @@ public sealed partial class PasswordResetTests(MailFixture app) : IClassFixture<
     {
         var (_, email) = await AccountAsync();
         (await app.CreateClient().PostJsonAsync("/auth/forgot-password", new { email })).StatusCode.Should().Be(HttpStatusCode.Accepted);
-        var token = TokenFrom((await MailToAsync(email, TimeSpan.FromSeconds(15)))!);
+        var token = TokenFrom((await MailToAsync(email, Eventually.Patience))!);
 
         var attempts = await Task.WhenAll(Enumerable.Range(0, 2).Select(i =>
             app.CreateClient().PostJsonAsync("/auth/reset-password", new { token, password = $"{NewPassword} {i}" })));
@@ -146,7 +147,7 @@ public sealed partial class PasswordResetTests(MailFixture app) : IClassFixture<
     {
         var (_, email) = await AccountAsync();
         (await app.CreateClient().PostJsonAsync("/auth/forgot-password", new { email })).StatusCode.Should().Be(HttpStatusCode.Accepted);
-        var token = TokenFrom((await MailToAsync(email, TimeSpan.FromSeconds(15)))!);
+        var token = TokenFrom((await MailToAsync(email, Eventually.Patience))!);
         await using (var db = new NpgsqlConnection(app.ConnectionString))
         {
             await db.ExecuteAsync("UPDATE password_resets r SET expires_at = now() - interval '1 second' FROM users u WHERE u.id = r.user_id AND u.email = @email", new { email });

@@ -5,9 +5,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace FlagService.Tests.Infrastructure;
 
-// The real app, in memory, against a real database.
+// The real app, in memory, against a real database; in the hosting environment `environment`
+// (Testing unless a test is about what Production or Development do differently).
 public sealed class FlagServiceFactory(string connectionString, IReadOnlyDictionary<string, string?>? overrides = null,
-    Action<IServiceCollection>? services = null)
+    Action<IServiceCollection>? services = null, string environment = "Testing")
     : WebApplicationFactory<Program>
 {
     public const string JwtSecret = "test-secret-that-is-at-least-32-bytes-long!";
@@ -18,7 +19,7 @@ public sealed class FlagServiceFactory(string connectionString, IReadOnlyDiction
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(environment);
         builder.ConfigureAppConfiguration((_, config) =>
         {
             var settings = new Dictionary<string, string?>

@@ -49,19 +49,6 @@ public sealed class SdkScenario
         return await response.ReadObjectAsync();
     }
 
-    // Polls until the condition holds or the deadline passes; returns whether it held.
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        do
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(25);
-        }
-        while (DateTime.UtcNow < deadline);
-        return await condition();
-    }
+    // Kept for the tests that name it; Eventually is the helper.
+    public static Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan within) => Eventually.TrueAsync(condition, within);
 }

@@ -29,31 +29,6 @@ public sealed class MemberTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
-    public async Task Invitation_for_an_email_without_account_becomes_membership_at_registration()
-    {
-        var owner = await app.AuthenticatedClientAsync();
-        var projectId = (await owner.CreateProjectAsync())["id"]!.GetValue<string>();
-        var existingEmail = Api.UniqueEmail();
-        await app.AuthenticatedClientAsync(existingEmail);
-        var newEmail = Api.UniqueEmail();
-
-        var invited = await owner.PostJsonAsync(Members(projectId), new { email = newEmail, role = "editor" });
-        var added = await owner.PostJsonAsync(Members(projectId), new { email = existingEmail, role = "editor" });
-
-        // The same status and the same shape: the answer does not tell who has an account.
-        invited.StatusCode.Should().Be(HttpStatusCode.Created);
-        added.StatusCode.Should().Be(HttpStatusCode.Created);
-        (await invited.ReadObjectAsync()).Select(p => p.Key).Should().Equal((await added.ReadObjectAsync()).Select(p => p.Key));
-        (await invited.ReadObjectAsync())["role"]!.GetValue<string>().Should().Be("editor");
-
-        var newcomer = await app.AuthenticatedClientAsync(newEmail);
-        var flag = await newcomer.PostJsonAsync($"/api/projects/{projectId}/flags", new { name = "A", key = "a" });
-        flag.StatusCode.Should().Be(HttpStatusCode.Created, await flag.Content.ReadAsStringAsync());
-        var members = await (await owner.GetAsync(Members(projectId))).ReadAsync<JsonArray>();
-        members.Select(m => m!["email"]!.GetValue<string>()).Should().Contain(newEmail);
-    }
-
-    [Fact]
     public async Task Last_owner_cannot_leave_or_be_demoted_but_can_once_another_owner_exists()
     {
         var owner = await app.AuthenticatedClientAsync();

@@ -48,6 +48,41 @@ public sealed class AnalyticsTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task Stats_count_a_failed_prerequisite_of_a_string_flag_as_false_like_the_sdk_answer()
+    {
+        var sdk = await SdkScenario.CreateAsync(app);
+        await sdk.CreateFlagAsync("gate", enabled: false);
+        var color = await sdk.Owner.PostJsonAsync(sdk.Flags, new
+        {
+            name = "Color", key = "color", value_type = "string", enabled = true,
+            variants = new object[] { new { key = "blue", value = "blue" }, new { key = "red", value = "red" } },
+            serve = new { variant = "red" }, off_variant = "blue",
+        });
+        var colorId = await TeamScenario.Created(color);
+        (await sdk.Owner.PutJsonAsync($"/api/projects/{sdk.ProjectId}/environments/production/flags/{colorId}",
+            new { prerequisites = new[] { new { flag = "gate" } } })).EnsureSuccessStatusCode();
+        var client = app.CreateClient();
+        const int Calls = 5;
+        for (var i = 0; i < Calls; i++)
+        {
+            var answer = (await sdk.EvaluateAsync(client, new { user_id = $"u{i}" }))["color"]!;
+            (answer["enabled"]!.GetValue<bool>(), answer["reason"]!.GetValue<string>()).Should().Be((false, "prerequisite_failed"));
+        }
+
+        JsonObject? stats = null;
+        (await Eventually.TrueAsync(async () =>
+        {
+            stats = await (await sdk.Owner.GetAsync($"{sdk.Flags}/{colorId}/stats?interval=hour")).ReadObjectAsync();
+            return stats["totals"]!["total"]!.GetValue<long>() == Calls;
+        })).Should().BeTrue(stats?.ToJsonString());
+
+        var totals = stats!["totals"]!;
+        (totals["true"]!.GetValue<long>(), totals["false"]!.GetValue<long>()).Should().Be((0, Calls), "the SDK answered enabled: false every time");
+        totals["by_reason"]!["prerequisite_failed"]!.GetValue<long>().Should().Be(Calls);
+        totals["by_variant"]!["blue"]!.GetValue<long>().Should().Be(Calls);
+    }
+
+    [Fact]
     public async Task Evaluations_of_a_user_give_the_latest_result_and_time()
     {
         var sdk = await SdkScenario.CreateAsync(app);

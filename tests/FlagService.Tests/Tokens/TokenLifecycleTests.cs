@@ -65,6 +65,24 @@ public sealed class TokenLifecycleTests(AppFixture app) : IClassFixture<AppFixtu
     }
 
     [Fact]
+    public async Task Token_even_a_capped_viewer_one_cannot_list_or_revoke_its_owners_tokens()
+    {
+        var owner = await app.AuthenticatedClientAsync();
+        var project = await owner.CreateProjectAsync();
+        var other = await (await owner.PostJsonAsync("/api/tokens", new { name = "deploy" })).ReadObjectAsync();
+        var viewer = await TeamScenario.TokenClientAsync(app, owner,
+            new { name = "read-only", role = "viewer", project_id = project["id"]!.GetValue<string>() });
+
+        var listed = await (await viewer.GetAsync("/api/tokens")).ShouldBeProblemAsync(403);
+        listed["detail"]!.GetValue<string>().Should().Contain("login");
+        await (await viewer.DeleteAsync($"/api/tokens/{other["id"]}")).ShouldBeProblemAsync(403);
+        await (await viewer.DeleteAsync($"/api/tokens/{Guid.NewGuid()}")).ShouldBeProblemAsync(403);
+
+        var tokens = await (await owner.GetAsync("/api/tokens")).ReadAsync<JsonArray>();
+        tokens.Select(t => t!["name"]!.GetValue<string>()).Should().BeEquivalentTo("deploy", "read-only");
+    }
+
+    [Fact]
     public async Task Expired_unknown_and_revoked_tokens_get_401_and_revocation_reaches_a_second_instance_within_a_second()
     {
         var owner = await app.AuthenticatedClientAsync();
