@@ -32,7 +32,7 @@ public sealed class ScheduleRunnerTests(AppFixture app) : IClassFixture<AppFixtu
                     FOR EACH ROW EXECUTE FUNCTION test_count_state_update();
                 """);
         }
-        var fast = new Dictionary<string, string?> { ["Schedules:PollMilliseconds"] = "50" };
+        var fast = new Dictionary<string, string?> { ["Schedules:RetryMilliseconds"] = "50" };
         await using var instanceB = new FlagServiceFactory(app.ConnectionString, fast);
         await using var instanceC = new FlagServiceFactory(app.ConnectionString, fast);
         _ = instanceB.Server;
