@@ -2,7 +2,7 @@
 # Load benchmark of POST /sdk/v1/evaluate: FlagService in Release against a dedicated PostgreSQL,
 # next to a bare Kestrel app answering the same route with a fixed body (bench/Ceiling), so that
 # the numbers say how much of what this machine can serve is left to FlagService's own work.
-# Prints a Markdown table and writes it to bench/results.md. BENCH_DURATION: seconds per measured
+# Prints a Markdown table and writes it to bench/latest.md (bench/results.md keeps the history). BENCH_DURATION: seconds per measured
 # run (15); BENCH_WARMUP: seconds of load before the first case of each server (20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -415,4 +415,4 @@ aspnet=$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App 10\./ {v = $2}
     echo "- **Other processes used up to ${OTHER_MAX}% of the CPUs during a measured run: these numbers are skewed**"
   fi
   [ "$analytics_warnings" = 0 ] || echo "- The service logged $analytics_warnings analytics warnings (write failures or dropped data)"
-} | tee bench/results.md
+} | tee bench/latest.md

@@ -2,8 +2,8 @@
 # Runs the whole test suite against real PostgreSQL: the xunit suite (Testcontainers when a Docker
 # engine is reachable, otherwise a throwaway local cluster under .data/test that this script starts
 # and stops), then the OpenFeature client suite (Node) and the admin UI's end-to-end suite
-# (Playwright on Debian's Chromium) against the service as the Dockerfile publishes it.
-# Ends with one line "N passed, M failed" counted from the results of all three.
+# (Playwright on Debian's Chromium) against the service as the Dockerfile publishes it, and the
+# README's shell blocks (tests/readme). Ends with one line "N passed, M failed" counted from all four.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -70,6 +70,13 @@ postgres_create_database "$pg_port" flagservice_ui_e2e
 ConnectionStrings__Postgres=$(postgres_connection_string "$pg_port" flagservice_ui_e2e) \
   PLAYWRIGHT_JSON="$PWD/TestResults/ui-e2e.json" ui/e2e/run.sh || status=$?
 
+# The README as a user runs it: its shell blocks in order against the service on a fresh database.
+PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U "$PG_USER_NAME" -d postgres -qc \
+  "DROP DATABASE IF EXISTS flagservice_readme WITH (FORCE)"
+postgres_create_database "$pg_port" flagservice_readme
+ConnectionStrings__Postgres=$(postgres_connection_string "$pg_port" flagservice_readme) \
+  tests/readme/run.sh 2>&1 | tee TestResults/readme.tap || status=$?
+
 # Sum the counters of every TRX file, the Node runner's summary and Playwright's report, so that a
 # run that executed nothing shows as "0 passed".
 passed=0; failed=0
@@ -83,6 +90,10 @@ done
 p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' TestResults/ofrep-clients.tap | tail -n 1)
 f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' TestResults/ofrep-clients.tap | tail -n 1)
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' TestResults/readme.tap | tail -n 1)
+f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' TestResults/readme.tap | tail -n 1)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+[ -n "$p" ] || failed=$((failed + 1))   # the README run did not get as far as its summary
 if [ -f TestResults/ui-e2e.json ]; then
   read -r p f < <(node -e "const s = require('./TestResults/ui-e2e.json').stats; console.log(s.expected + s.flaky, s.unexpected)")
   passed=$((passed + p)); failed=$((failed + f))

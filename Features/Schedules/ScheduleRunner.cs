@@ -11,9 +11,11 @@ namespace FlagService.Features.Schedules;
 // Applies due schedules. Every instance runs one; they coordinate through row locks only: a
 // schedule is claimed with FOR UPDATE SKIP LOCKED, and the change and the schedule's new status
 // commit in the same transaction, so each schedule is applied once, by one instance, or not at
-// all (and then by the next poll, here or elsewhere). Due means `at <= now()` on the database's
-// clock, which every instance shares. The first poll runs at start, so schedules that fell due
-// while no instance was running are applied then.
+// all (and then by the next look, here or elsewhere). Due means `at <= now()` on the database's
+// clock, which every instance shares. The first look runs at start, so schedules that fell due
+// while no instance was running are applied then. Between looks the runner sleeps until the
+// soonest pending schedule is due, or until a change notification says a new one may be sooner:
+// an idle service sends no query for it.
 public sealed partial class ScheduleRunner(
     NpgsqlDataSource db, ProjectChanges changes, IOptions<SchedulesOptions> options, TimeProvider time, ILogger<ScheduleRunner> logger)
     : BackgroundService
@@ -44,21 +46,69 @@ public sealed partial class ScheduleRunner(
 
     private const string FailSql = "UPDATE flag_schedules SET status = 'failed', failure_reason = @Reason WHERE id = @Id";
 
-    private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.PollMilliseconds);
+    // When the soonest pending schedule falls due, in seconds from now on the database's clock
+    // (negative when one is due already; null when none is pending).
+    private const string NextDueSql = "SELECT EXTRACT(EPOCH FROM min(at) - now())::float8 FROM flag_schedules WHERE status = 'pending'";
+
+    // Set by any configuration change: a new schedule here or on another instance (CreateSchedule
+    // notifies), or a lost and regained listener. One pending signal is enough: the wait that
+    // follows reads the next due time afresh.
+    private readonly System.Threading.Channels.Channel<bool> _wake = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_interval, time);
+        changes.Subscribe(_ => _wake.Writer.TryWrite(true), () => _wake.Writer.TryWrite(true));
         try
         {
-            do
+            while (!stoppingToken.IsCancellationRequested)
             {
                 await ApplyDueAsync(stoppingToken);
+                await WaitAsync(await NextWaitAsync(stoppingToken), stoppingToken);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    // Until the soonest pending schedule is due, never longer than MaxWaitSeconds (a safety net
+    // for a notification that never came). A schedule that is due but was skipped because another
+    // transaction holds it is retried after RetryMilliseconds rather than at once.
+    private async Task<TimeSpan> NextWaitAsync(CancellationToken ct)
+    {
+        var settings = options.Value;
+        var longest = TimeSpan.FromSeconds(settings.MaxWaitSeconds);
+        double? seconds;
+        try
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(NextDueSql, cancellationToken: ct));
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            LogPollFailed(logger, e.Message);
+            return TimeSpan.FromMilliseconds(settings.RetryMilliseconds);
+        }
+        return seconds switch
+        {
+            null => longest,
+            <= 0 => TimeSpan.FromMilliseconds(settings.RetryMilliseconds),
+            _ => TimeSpan.FromSeconds(Math.Min(seconds.Value, longest.TotalSeconds)),
+        };
+    }
+
+    private async Task WaitAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        using var timeout = new CancellationTokenSource(delay, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        try
+        {
+            await _wake.Reader.ReadAsync(either.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The schedule's time has come.
         }
     }
 
@@ -137,6 +187,6 @@ public sealed partial class ScheduleRunner(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {ScheduleId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, Guid scheduleId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Looking for due schedules failed ({Reason}); retrying at the next poll")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Looking for due schedules failed ({Reason}); retrying shortly")]
     private static partial void LogPollFailed(ILogger logger, string reason);
 }

@@ -6,8 +6,12 @@ public sealed class SchedulesOptions
 {
     public const string SectionName = "Schedules";
 
-    // How often each instance looks for due schedules: a schedule is applied at most this long
-    // (plus the time to apply it) after its `at`. One indexed query per poll.
+    // How soon a due schedule that another transaction held (or a failed look) is tried again.
     [Range(50, 10_000)]
-    public int PollMilliseconds { get; set; } = 250;
+    public int RetryMilliseconds { get; set; } = 250;
+
+    // The longest the runner sleeps without looking, even with nothing pending: a safety net for a
+    // missed notification. A schedule is normally applied at its `at`, woken by its own timer.
+    [Range(1, 3_600)]
+    public int MaxWaitSeconds { get; set; } = 60;
 }

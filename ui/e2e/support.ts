@@ -28,7 +28,9 @@ let counter = 0;
 export const uniqueEmail = (who: string) => `${who}-${Date.now().toString(36)}-${counter++}@example.com`;
 export const password = 'correct horse battery';
 
-const shots = resolve(process.env.SCREENSHOTS_DIR ?? '../docs/screenshots');
+// Under TestResults/ by default, so that a test run leaves the tree clean; scripts/screenshots.sh
+// points this at docs/screenshots to refresh the README's pictures.
+const shots = resolve(process.env.SCREENSHOTS_DIR ?? '../TestResults/screenshots');
 export async function screenshot(page: Page, name: string) {
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: resolve(shots, `${name}.png`), fullPage: name.includes('page') });

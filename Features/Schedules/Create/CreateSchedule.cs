@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Dapper;
 using FlagService.Features.Projects;
 using FlagService.Features.Audit;
+using FlagService.Features.Evaluation;
 using FlagService.Features.Flags;
 using FlagService.Infrastructure.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -42,6 +43,8 @@ public static class CreateSchedule
                c.created_by, c.status, c.created_at, c.applied_at, c.failure_reason, c.cancelled_at, @ValueType AS value_type
           FROM inserted c
         """;
+
+    private const string NotifySql = $"SELECT pg_notify('{ConfigurationListener.Channel}', CAST(@ProjectId AS text))";
 
     internal static async Task<Results<Created<ScheduleResponse>, NotFound, ValidationProblem>> HandleAsync(
         ProjectScope scope, PathId flagId, CreateScheduleRequest request, NpgsqlDataSource db, HttpRequest http, CancellationToken ct)
@@ -95,6 +98,9 @@ public static class CreateSchedule
         }, transaction, cancellationToken: ct));
         await AuditTrail.RecordAsync(connection, transaction, scope.Actor, scope.ProjectId, "schedule.created", AuditResources.Schedule, schedule.Id, ct,
             environmentId: scope.EnvironmentId);
+        // Wakes the schedule runner of every instance (this one too, through its listener): each
+        // sleeps until its soonest pending schedule, which this one may now be. Delivered at commit.
+        await connection.ExecuteAsync(new CommandDefinition(NotifySql, new { scope.ProjectId }, transaction, cancellationToken: ct));
         await transaction.CommitAsync(ct);
         return TypedResults.Created($"{http.Path.Value!.TrimEnd('/')}/{schedule.Id}", schedule.ToResponse());
     }

@@ -18,7 +18,7 @@ public sealed class ScheduleRunnerTests(AppFixture app) : IClassFixture<AppFixtu
     [Fact]
     public async Task Three_instances_racing_on_many_due_schedules_apply_each_exactly_once()
     {
-        var fast = new Dictionary<string, string?> { ["Schedules:PollMilliseconds"] = "50" };
+        var fast = new Dictionary<string, string?> { ["Schedules:RetryMilliseconds"] = "50" };
         await using var instanceB = new FlagServiceFactory(app.ConnectionString, fast);
         await using var instanceC = new FlagServiceFactory(app.ConnectionString, fast);
         _ = instanceB.Server;

@@ -113,7 +113,7 @@ function EnvironmentCard({ environment: e, onKeys }: { environment: Environment;
       ) : (
         <h3>{e.name} <code>{e.key}</code> {e.is_default && <span className="badge on">default</span>}</h3>
       )}
-      <p className="muted">SDK key <code>{mask(e.sdk_key)}</code>{isOwner && <> · server key <code>{mask(e.server_key)}</code></>}</p>
+      <EnvironmentKeys environment={e} />
       {isOwner && !renaming && (
         <div className="actions">
           <button type="button" onClick={() => setRenaming(true)} aria-label={`Rename ${e.key}`}>Rename</button>
@@ -124,6 +124,33 @@ function EnvironmentCard({ environment: e, onKeys }: { environment: Environment;
       )}
       <ErrorNote error={update.error ?? regenerate.error ?? remove.error} />
     </li>
+  );
+}
+
+// Owners and editors may reveal and copy the keys the API gives them (the server key to owners
+// only); viewers see the prefixes. Shown in full only on request, so a shared screen keeps them.
+function EnvironmentKeys({ environment: e }: { environment: Environment }) {
+  const { canEdit } = useProject();
+  const [revealed, setRevealed] = useState(false);
+  const show = (key: string | null) => (revealed && canEdit ? key ?? '—' : mask(key));
+  return (
+    <div className="env-keys">
+      <p>
+        SDK key <code aria-label={`SDK key of ${e.key}`}>{show(e.sdk_key)}</code>
+        {canEdit && <CopyButton value={e.sdk_key} label={`Copy SDK key of ${e.key}`} />}
+      </p>
+      {e.server_key && (
+        <p>
+          Server key <code aria-label={`Server key of ${e.key}`}>{show(e.server_key)}</code>
+          {canEdit && <CopyButton value={e.server_key} label={`Copy server key of ${e.key}`} />}
+        </p>
+      )}
+      {canEdit && (
+        <button type="button" aria-pressed={revealed} onClick={() => setRevealed(!revealed)} aria-label={`Reveal keys of ${e.key}`}>
+          {revealed ? 'Hide keys' : 'Reveal keys'}
+        </button>
+      )}
+    </div>
   );
 }
 

@@ -5,6 +5,7 @@ import { ErrorNote, FormActions, Loading, SelectField, Switch, TextArea, TextFie
 import { Link, navigate } from '../../app/router';
 import { useProject } from '../projects/ProjectContext';
 import { flagsQuery, toggleFlag } from './queries';
+import { ServesNoOne } from './ServesNoOne';
 import { VariantsEditor, valueTypes, variantsRequest, type VariantDraft } from './variants';
 
 export function FlagsPage() {
@@ -60,6 +61,7 @@ function FlagRow({ flag }: { flag: Schemas['FlagResponse'] }) {
           return <span key={e.key} className={on ? 'dot on' : 'dot'} title={`${e.key}: ${on ? 'on' : 'off'}`}>{e.key}: {on ? 'on' : 'off'}</span>;
         })}
       </span>
+      <ServesNoOne flag={flag} env={env} />
       <ErrorNote error={toggle.error} />
     </li>
   );
@@ -74,7 +76,7 @@ export function serveSummary(flag: Pick<Schemas['FlagResponse'], 'value_type' | 
 const slug = (name: string) => name.toLowerCase().trim().replace(/[^a-z0-9]+/g, '_').replace(/^[^a-z]+/, '').replace(/_+$/, '').slice(0, 64);
 
 function NewFlag({ onDone }: { onDone: () => void }) {
-  const { project, env, href } = useProject();
+  const { project, env, environments, href } = useProject();
   const queries = useQueryClient();
   const [name, setName] = useState('');
   const [key, setKey] = useState('');
@@ -83,13 +85,26 @@ function NewFlag({ onDone }: { onDone: () => void }) {
   const [type, setType] = useState<string>('boolean');
   const [variants, setVariants] = useState<VariantDraft[]>([{ key: 'control', value: '', name: '' }, { key: 'treatment', value: '', name: '' }]);
   const create = useMutation({
-    mutationFn: () => call(api.POST('/api/projects/{projectId}/environments/{env}/flags', {
-      params: { path: { projectId: project.id, env } },
-      body: {
-        name, key, description: description || undefined, value_type: type,
-        variants: type === 'boolean' ? undefined : variantsRequest(type, variants),
-      },
-    })),
+    // A boolean flag starts at 100 % in every environment, so that switching it on serves `on` to
+    // everyone, as users of other flag services expect. The API's default (0 %) stays the contract:
+    // the create call sets this environment, and one PUT per other environment sets the rest.
+    mutationFn: async () => {
+      const boolean = type === 'boolean';
+      const flag = await call(api.POST('/api/projects/{projectId}/environments/{env}/flags', {
+        params: { path: { projectId: project.id, env } },
+        body: {
+          name, key, description: description || undefined, value_type: type,
+          variants: boolean ? undefined : variantsRequest(type, variants),
+          rollout_percentage: boolean ? 100 : undefined,
+        },
+      }));
+      if (boolean) {
+        await Promise.all(environments.filter((e) => e.key !== env).map((e) => call(api.PUT('/api/projects/{projectId}/environments/{env}/flags/{flagId}', {
+          params: { path: { projectId: project.id, env: e.key, flagId: flag.id } }, body: { rollout_percentage: 100 },
+        }))));
+      }
+      return flag;
+    },
     onSuccess: async (flag) => {
       await queries.invalidateQueries({ queryKey: ['flags', project.id] });
       onDone();
@@ -112,7 +127,7 @@ function NewFlag({ onDone }: { onDone: () => void }) {
       <TextArea label="Description" value={description} onChange={(e) => setDescription(e.target.value)} error={error('description')} />
       <SelectField label="Type" value={type} options={valueTypes} onChange={(e) => setType(e.target.value)} error={error('value_type')} />
       {type !== 'boolean' && <VariantsEditor type={type} drafts={variants} onChange={setVariants} error={error} />}
-      <p className="muted">The flag starts off in every environment.</p>
+      <p className="muted">The flag starts off in every environment{type === 'boolean' ? '; switched on, it serves on to everyone' : ''}.</p>
       <ErrorNote error={create.error} />
       <FormActions submit="Create" pending={create.isPending} onCancel={onDone} />
     </form>

@@ -6,6 +6,7 @@ import { useProject } from '../projects/ProjectContext';
 import { useFlagWrite, type Flag } from './FlagPage';
 import { flagsQuery } from './queries';
 import { ServeEditor, serveRequest, type Serve } from './ServeEditor';
+import { ServesNoOne } from './ServesNoOne';
 
 type Prerequisite = Schemas['PrerequisiteRequest'];
 
@@ -36,6 +37,7 @@ export function StateEditor({ flag }: { flag: Flag }) {
   return (
     <section className="panel" aria-labelledby="state-title">
       <h3 id="state-title">Serving in {env} <span className={flag.enabled ? 'badge on' : 'badge'}>{flag.enabled ? 'on' : 'off'}</span></h3>
+      <ServesNoOne flag={flag} env={env} />
       <form onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
         {boolean ? (
           <TextField label="Rollout percentage" type="number" min={0} max={100} value={rollout} readOnly={!canEdit}
