@@ -23,8 +23,9 @@ if [ -z "${FLAGSERVICE_URL:-}" ]; then
   export FLAGSERVICE_URL="http://127.0.0.1:$port" FLAGSERVICE_LOG
   FLAGSERVICE_LOG=$(mktemp)
   # From a folder whose wwwroot/ holds the built UI. Sign-ups of every test come from one address,
-  # so the auth rate limit is raised; analytics are flushed often for the chart.
-  (cd "$service_dir" && Jwt__Secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n') ASPNETCORE_URLS="$FLAGSERVICE_URL" \
+  # so the auth rate limit is raised; analytics are flushed often for the chart. Development, so that
+  # without SMTP the reset and invitation links are logged, where the tests read them.
+  (cd "$service_dir" && ASPNETCORE_ENVIRONMENT=Development Jwt__Secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n') ASPNETCORE_URLS="$FLAGSERVICE_URL" \
     App__PublicUrl="$FLAGSERVICE_URL" Logging__LogLevel__Default=Warning RateLimiting__AuthPermitLimit=1000 Analytics__FlushIntervalMilliseconds=250 \
     exec "${service_command[@]}") >"$FLAGSERVICE_LOG" 2>&1 &
   service=$!

@@ -95,6 +95,13 @@ export async function evaluate(request: APIRequestContext, sdkKey: string, conte
   return (await response.json()) as Record<string, Evaluation>;
 }
 
+// The invitation token the service logs for an invited address (as resetLink).
+export function invitationToken(email: string): string | undefined {
+  const log = readFileSync(process.env.FLAGSERVICE_LOG ?? '', 'utf8');
+  const at = log.lastIndexOf(`mail to ${email}`);
+  return at < 0 ? undefined : log.slice(at).match(/\/invitations\/accept\?token=([^\s]+)/)?.[1];
+}
+
 // The reset link the service logs when no SMTP server is configured (e2e/run.sh keeps the log).
 export function resetLink(email: string): string | undefined {
   const log = readFileSync(process.env.FLAGSERVICE_LOG ?? '', 'utf8');

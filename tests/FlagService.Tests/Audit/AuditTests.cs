@@ -55,7 +55,9 @@ public sealed class AuditTests(AppFixture app) : IClassFixture<AppFixture>
         var routes = document["paths"]!.AsObject()
             .SelectMany(path => path.Value!.AsObject().Select(op => (Method: op.Key.ToUpperInvariant(), Template: path.Key)))
             .Where(r => r.Method is "POST" or "PUT" or "DELETE" or "PATCH" && !r.Template.StartsWith("/auth/", StringComparison.Ordinal)
-                        && !r.Template.StartsWith("/sdk/", StringComparison.Ordinal) && !r.Template.StartsWith("/ofrep/", StringComparison.Ordinal))
+                        && !r.Template.StartsWith("/sdk/", StringComparison.Ordinal) && !r.Template.StartsWith("/ofrep/", StringComparison.Ordinal)
+                        // Needs an e-mailed token; Members/InvitationTests checks its audit entry.
+                        && r.Template != "/api/invitations/accept")
             .ToArray();
         routes.Should().NotBeEmpty();
         routes.Select(r => $"{r.Method} {r.Template}").Should().BeEquivalentTo(Writes.Select(w => $"{w.Method} {w.Template}"),

@@ -17,6 +17,26 @@ public sealed class FlagServiceFactory(string connectionString, IReadOnlyDiction
     public Task ListeningAsync() =>
         Services.GetRequiredService<FlagService.Features.Evaluation.ConfigurationListener>().Listening.WaitAsync(TimeSpan.FromSeconds(30));
 
+    // Returns once this instance's listener has handled every NOTIFY committed before the call:
+    // PostgreSQL delivers notifications in commit order, so a marker sent now arrives after them.
+    // (Instead of sleeping "long enough" for the app's own writes to come back and drop snapshots.)
+    public async Task NotificationsHandledAsync()
+    {
+        var marker = Guid.NewGuid();
+        var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Services.GetRequiredService<FlagService.Features.Evaluation.ProjectChanges>()
+            .Subscribe(id => { if (id == marker) heard.TrySetResult(); }, () => { });
+        await using (var db = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await db.OpenAsync();
+            await using var notify = new Npgsql.NpgsqlCommand("SELECT pg_notify(@channel, @marker)", db);
+            notify.Parameters.AddWithValue("channel", FlagService.Features.Evaluation.ConfigurationListener.Channel);
+            notify.Parameters.AddWithValue("marker", marker.ToString());
+            await notify.ExecuteNonQueryAsync();
+        }
+        await heard.Task.WaitAsync(Eventually.Patience);
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);

@@ -44,14 +44,20 @@ public sealed class ScheduleRunnerTests(AppFixture app) : IClassFixture<AppFixtu
                     FOR EACH ROW EXECUTE FUNCTION test_count_state_update();
                 """);
         }
-        // All due at the same instant, so that every instance finds all of them due at once.
-        var at = DateTime.UtcNow.AddSeconds(2);
+        // Made far ahead, then all brought due at the same instant in one statement, so that every
+        // instance finds all of them due at once, however long making them took.
+        var later = DateTime.UtcNow.AddHours(1);
         foreach (var (flag, i) in flags.Select((f, i) => (f, i)))
         {
-            var response = await sdk.Owner.PostJsonAsync(SchedulesUrl(sdk.ProjectId, flag), new { at = at.ToString("O"), change = new { enabled = true, rollout_percentage = i } });
+            var response = await sdk.Owner.PostJsonAsync(SchedulesUrl(sdk.ProjectId, flag), new { at = later.ToString("O"), change = new { enabled = true, rollout_percentage = i } });
             response.EnsureSuccessStatusCode();
         }
-        DateTime.UtcNow.Should().BeBefore(at, "the schedules must be created before they are due for the race to happen");
+        await using (var db = new NpgsqlConnection(app.ConnectionString))
+        {
+            // The NOTIFY wakes the runners, which otherwise sleep until the schedules' original time.
+            await db.ExecuteAsync("UPDATE flag_schedules SET at = now() WHERE flag_id = ANY(@Flags); SELECT pg_notify('flagservice_config', @Project)",
+                new { Flags = flags.Select(Guid.Parse).ToArray(), Project = sdk.ProjectId });
+        }
 
         const string OutcomesSql = """
             SELECT c.flag_id, c.status, c.at, c.applied_at,
@@ -62,18 +68,21 @@ public sealed class ScheduleRunnerTests(AppFixture app) : IClassFixture<AppFixtu
         Outcome[] outcomes = [];
         await using (var db = new NpgsqlConnection(app.ConnectionString))
         {
-            (await SdkScenario.EventuallyAsync(async () =>
+            (await Eventually.TrueAsync(async () =>
             {
                 outcomes = [.. await db.QueryAsync<Outcome>(OutcomesSql, new { Flags = ids })];
                 return outcomes.All(o => o.Status == "applied");
-            }, TimeSpan.FromSeconds(10))).Should().BeTrue(string.Join(", ", outcomes.Select(o => o.Status)));
-            await Task.Delay(500); // a second application, if there were one, would land by now
+            })).Should().BeTrue(string.Join(", ", outcomes.Select(o => o.Status)));
+            // Stopping B and C ends their runners: whatever they had under way has committed or
+            // rolled back, so a second application by another instance would show now.
+            await instanceB.DisposeAsync();
+            await instanceC.DisposeAsync();
             outcomes = [.. await db.QueryAsync<Outcome>(OutcomesSql, new { Flags = ids })];
         }
 
         outcomes.Should().HaveCount(30);
         outcomes.Should().OnlyContain(o => o.Updates == 1, "each schedule is applied exactly once");
-        outcomes.Should().OnlyContain(o => o.AppliedAt >= o.At && o.AppliedAt < o.At.AddSeconds(2));
+        outcomes.Should().OnlyContain(o => o.AppliedAt >= o.At);
         var states = await (await sdk.Owner.GetAsync(sdk.Flags)).ReadAsync<JsonArray>();
         states.Select(f => (f!["key"]!.GetValue<string>(), f["enabled"]!.GetValue<bool>(), f["rollout_percentage"]!.GetValue<int>()))
             .Should().BeEquivalentTo(Enumerable.Range(0, 30).Select(i => ($"flag_{i}", true, i)));
@@ -94,16 +103,15 @@ public sealed class ScheduleRunnerTests(AppFixture app) : IClassFixture<AppFixtu
             (projectId, sdkKey) = (project["id"]!.GetValue<string>(), project["sdk_key"]!.GetValue<string>());
             var flag = await client.PostJsonAsync($"/api/projects/{projectId}/flags", new { name = "Launch", key = "launch", enabled = false, rollout_percentage = 100 });
             flagId = (await flag.ReadObjectAsync())["id"]!.GetValue<string>();
-            at = DateTime.UtcNow.AddSeconds(2);
-            var schedule = await client.PostJsonAsync(SchedulesUrl(projectId, flagId), new { at = at.ToString("O"), change = new { enabled = true } });
+            var schedule = await client.PostJsonAsync(SchedulesUrl(projectId, flagId), new { at = DateTime.UtcNow.AddHours(1).ToString("O"), change = new { enabled = true } });
             schedule.EnsureSuccessStatusCode();
             scheduleId = (await schedule.ReadObjectAsync())["id"]!.GetValue<string>();
         }
-        DateTime.UtcNow.Should().BeBefore(at, "the only instance must stop before the schedule is due");
-
-        await Task.Delay(at.AddSeconds(1) - DateTime.UtcNow);
+        // It falls due while no instance runs.
         await using (var db = new NpgsqlConnection(database.ConnectionString))
         {
+            at = await db.ExecuteScalarAsync<DateTime>("UPDATE flag_schedules SET at = now() - interval '1 second' WHERE id = @Id RETURNING at",
+                new { Id = Guid.Parse(scheduleId) });
             (await db.ExecuteScalarAsync<string>("SELECT status FROM flag_schedules WHERE id = @Id", new { Id = Guid.Parse(scheduleId) }))
                 .Should().Be("pending", "no instance was running when it fell due");
         }
@@ -113,12 +121,12 @@ public sealed class ScheduleRunnerTests(AppFixture app) : IClassFixture<AppFixtu
         owner.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         await second.ListeningAsync();
         JsonObject? applied = null;
-        (await SdkScenario.EventuallyAsync(async () =>
+        (await Eventually.TrueAsync(async () =>
         {
             applied = await (await owner.GetAsync($"{SchedulesUrl(projectId, flagId)}/{scheduleId}")).ReadObjectAsync();
             return applied["status"]!.GetValue<string>() == "applied";
-        }, TimeSpan.FromSeconds(2))).Should().BeTrue(applied?.ToJsonString());
-        applied!["applied_at"]!.GetValue<DateTime>().ToUniversalTime().Should().BeAfter(at.AddSeconds(1));
+        })).Should().BeTrue(applied?.ToJsonString());
+        applied!["applied_at"]!.GetValue<DateTime>().ToUniversalTime().Should().BeAfter(at.ToUniversalTime());
 
         using var evaluate = new HttpRequestMessage(HttpMethod.Post, "/sdk/v1/evaluate") { Content = new StringContent("""{"user_id":"u1"}""", System.Text.Encoding.UTF8, "application/json") };
         evaluate.Headers.Add("X-SDK-Key", sdkKey);

@@ -185,12 +185,21 @@ public sealed class ScheduleTests(AppFixture app) : IClassFixture<AppFixture>
     public async Task Cancel_stops_a_pending_schedule_and_only_a_pending_one()
     {
         var setup = await BooleanFlagAsync(enabled: false);
-        var cancelled = await CreatedAsync(await setup.Sdk.Owner.PostJsonAsync(setup.Url, new { at = At(TimeSpan.FromMilliseconds(700)), change = new { enabled = true } }));
-        var applied = await CreatedAsync(await setup.Sdk.Owner.PostJsonAsync(setup.Url, new { at = At(TimeSpan.FromMilliseconds(300)), change = new { rollout_percentage = 40 } }));
+        // Far ahead, then brought due in the database: the cancelled one first, so that once the
+        // runner has applied the other (it applies due schedules soonest first), it has passed the
+        // cancelled one's time too. No sleeping until then.
+        var cancelled = await CreatedAsync(await setup.Sdk.Owner.PostJsonAsync(setup.Url, new { at = At(TimeSpan.FromHours(1)), change = new { enabled = true } }));
+        var applied = await CreatedAsync(await setup.Sdk.Owner.PostJsonAsync(setup.Url, new { at = At(TimeSpan.FromHours(1)), change = new { rollout_percentage = 40 } }));
 
         (await setup.Sdk.Owner.DeleteAsync($"{setup.Url}/{cancelled["id"]}")).StatusCode.Should().Be(HttpStatusCode.NoContent);
-        await WaitForStatusAsync(setup.Sdk.Owner, $"{setup.Url}/{applied["id"]}", "applied", TimeSpan.FromSeconds(3));
-        await Task.Delay(1000); // past the cancelled one's time
+        await using (var db = new NpgsqlConnection(app.ConnectionString))
+        {
+            await db.ExecuteAsync("UPDATE flag_schedules SET at = now() - interval '1 second' WHERE id = @Id::uuid", new { Id = cancelled["id"]!.GetValue<string>() });
+            // The NOTIFY wakes the runner, which otherwise sleeps until the schedule's original time.
+            await db.ExecuteAsync("UPDATE flag_schedules SET at = now() WHERE id = @Id::uuid; SELECT pg_notify('flagservice_config', @Project)",
+                new { Id = applied["id"]!.GetValue<string>(), Project = setup.Sdk.ProjectId });
+        }
+        await WaitForStatusAsync(setup.Sdk.Owner, $"{setup.Url}/{applied["id"]}", "applied", Eventually.Patience);
 
         var flag = await (await setup.Sdk.Owner.GetAsync(setup.FlagUrl())).ReadObjectAsync();
         (flag["enabled"]!.GetValue<bool>(), flag["rollout_percentage"]!.GetValue<int>()).Should().Be((false, 40), "the cancelled change never ran");

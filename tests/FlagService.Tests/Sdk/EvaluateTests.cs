@@ -215,8 +215,8 @@ public sealed class EvaluateTests(AppFixture app) : IClassFixture<AppFixture>
         await sdk.CreateFlagAsync("survivor", rollout: 100);
         var client = factory.CreateClient();
         // The trigger's NOTIFY of our own writes comes back through the listener and drops the
-        // snapshot once more; let it arrive, then warm the snapshot for good.
-        await Task.Delay(500);
+        // snapshot once more; wait until it has, then warm the snapshot for good.
+        await factory.NotificationsHandledAsync();
         await sdk.EvaluateAsync(client);
 
         await database.RefuseConnectionsAsync();

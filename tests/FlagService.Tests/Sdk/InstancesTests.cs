@@ -19,8 +19,8 @@ public sealed class InstancesTests(AppFixture app) : IClassFixture<AppFixture>
 
         (await sdk.Owner.PostAsync($"{sdk.Flags}/{flag}/toggle", null)).EnsureSuccessStatusCode();
 
-        (await SdkScenario.EventuallyAsync(async () =>
-            !(await sdk.EvaluateAsync(clientB))["shared"]!["enabled"]!.GetValue<bool>(), TimeSpan.FromSeconds(1)))
+        (await Eventually.TrueAsync(async () =>
+            !(await sdk.EvaluateAsync(clientB))["shared"]!["enabled"]!.GetValue<bool>()))
             .Should().BeTrue("instance B must drop its snapshot when A's change is announced");
     }
 
@@ -39,11 +39,11 @@ public sealed class InstancesTests(AppFixture app) : IClassFixture<AppFixture>
         (await rotated.Owner.PostAsync($"/api/projects/{rotated.ProjectId}/regenerate-key", null)).EnsureSuccessStatusCode();
         (await deleted.Owner.DeleteAsync($"/api/projects/{deleted.ProjectId}")).EnsureSuccessStatusCode();
 
-        (await SdkScenario.EventuallyAsync(async () =>
-            (await rotated.EvaluateRawAsync(clientB, null, oldKey)).StatusCode == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(1)))
+        (await Eventually.TrueAsync(async () =>
+            (await rotated.EvaluateRawAsync(clientB, null, oldKey)).StatusCode == HttpStatusCode.Unauthorized))
             .Should().BeTrue();
-        (await SdkScenario.EventuallyAsync(async () =>
-            (await deleted.EvaluateRawAsync(clientB, null)).StatusCode == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(1)))
+        (await Eventually.TrueAsync(async () =>
+            (await deleted.EvaluateRawAsync(clientB, null)).StatusCode == HttpStatusCode.Unauthorized))
             .Should().BeTrue();
     }
 }

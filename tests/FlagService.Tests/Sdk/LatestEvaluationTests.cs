@@ -10,13 +10,16 @@ using Npgsql;
 namespace FlagService.Tests.Sdk;
 
 // "What did user X get for flag F, and when" stays exact while the configuration changes under
-// the users, for a project of 1 000 flags, and costs one row per identifier, not per identifier × flag.
+// the users, and costs one row per identifier, not per identifier × flag. 80 flags are past the
+// count (64) at which evaluation hashes the splitting flags' buckets all at once, so that path is
+// read back too; the cost per request at 1 000 flags is bench/ServerBenchmarks' `large` project
+// (evaluation, counting and the latest-evaluation entry), not a test's business.
 public sealed class LatestEvaluationTests(AppFixture app) : IClassFixture<AppFixture>
 {
-    private const int FlagCount = 1000;
+    private const int FlagCount = 80;
 
     [Fact]
-    public async Task Each_identifier_reads_what_it_was_served_by_the_configuration_it_met_for_1000_flags()
+    public async Task Each_identifier_reads_what_it_was_served_by_the_configuration_it_met()
     {
         var sdk = await SdkScenario.CreateAsync(app);
         var ids = new string[FlagCount];
@@ -69,7 +72,7 @@ public sealed class LatestEvaluationTests(AppFixture app) : IClassFixture<AppFix
         var before = served["user_25"];
         (await SdkScenario.EventuallyAsync(async () =>
             (await sdk.EvaluateAsync(client, new { user_id = "probe" }))["flag_0000"]!["reason"]!.GetValue<string>() == "disabled",
-            TimeSpan.FromSeconds(10))).Should().BeTrue("the change reaches the snapshot");
+            Eventually.Patience)).Should().BeTrue("the change reaches the snapshot");
 
         for (var user = 20; user < 60; user++)
         {
@@ -105,7 +108,7 @@ public sealed class LatestEvaluationTests(AppFixture app) : IClassFixture<AppFix
                     $"{user} reads what it was served by flag_{flag:D4}");
         }
 
-        var sample = Enumerable.Range(0, 12).Concat(Enumerable.Range(0, 20).Select(i => 50 * i + 7)).ToArray();
+        var sample = Enumerable.Range(0, 12).Concat(Enumerable.Range(0, 8).Select(i => 9 * i + 15)).ToArray();
         foreach (var (user, answers) in served.Where(s => s.Key != "user_5"))
         {
             foreach (var flag in sample)

@@ -162,8 +162,8 @@ public sealed class SegmentTests(AppFixture app) : IClassFixture<AppFixture>
 
         (await sdk.Owner.PostJsonAsync($"{Segments(sdk)}/{segment["id"]}/included", new { add = new[] { "carol" } })).EnsureSuccessStatusCode();
 
-        (await SdkScenario.EventuallyAsync(async () =>
-            (await sdk.EvaluateAsync(clientB, new { user_id = "carol" }))["vip_flag"]!["enabled"]!.GetValue<bool>(), TimeSpan.FromSeconds(1)))
+        (await Eventually.TrueAsync(async () =>
+            (await sdk.EvaluateAsync(clientB, new { user_id = "carol" }))["vip_flag"]!["enabled"]!.GetValue<bool>()))
             .Should().BeTrue();
     }
 }

@@ -53,7 +53,7 @@ public sealed class EventStream : IAsyncDisposable
     // The next event; comments (heartbeats) are counted and skipped.
     public async Task<ServerSentEvent> NextAsync(TimeSpan? within = null)
     {
-        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(within ?? Eventually.Patience);
         string? name = null, id = null;
         var data = new List<string>();
         while (true)
