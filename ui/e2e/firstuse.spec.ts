@@ -1,4 +1,4 @@
-import { asUser, createFlag, createProject, evaluate, expect, screenshot, sdkKeys, signUp, test, uniqueEmail, watchConsole } from './support';
+import { acceptInvitation, asUser, createFlag, createProject, evaluate, expect, screenshot, sdkKeys, signUp, test, uniqueEmail, watchConsole } from './support';
 
 // What a newcomer expects on first use: a flag switched on serves `on` to everyone, a flag that is on
 // but serves no one says so, and the keys an application needs can be revealed and copied.
@@ -75,6 +75,7 @@ test('owners and editors reveal and copy the keys; viewers see them masked', asy
     const member = await context.newPage();
     const check = watchConsole(member);
     await signUp(member, email);
+    await acceptInvitation(member, email);
     await member.getByRole('link', { name: 'Keys' }).click();
     await member.getByRole('link', { name: 'Environments' }).click();
     const memberCard = member.getByRole('listitem', { name: 'Environment production' });

@@ -102,6 +102,18 @@ export function invitationToken(email: string): string | undefined {
   return at < 0 ? undefined : log.slice(at).match(/\/invitations\/accept\?token=([^\s]+)/)?.[1];
 }
 
+// Accepts the invitation mailed to `email` as that user (signed up already), through the API, then
+// reloads the page so the new membership shows.
+export async function acceptInvitation(page: Page, email: string, secret = password) {
+  let token: string | undefined;
+  await expect.poll(() => (token = invitationToken(email)), { timeout: 10_000 }).toBeTruthy();
+  const login = await page.request.post('/auth/login', { data: { email, password: secret } });
+  const { token: jwt } = (await login.json()) as { token: string };
+  const accepted = await page.request.post('/api/invitations/accept', { data: { token }, headers: { Authorization: `Bearer ${jwt}` } });
+  expect(accepted.ok()).toBeTruthy();
+  await page.reload();
+}
+
 // The reset link the service logs when no SMTP server is configured (e2e/run.sh keeps the log).
 export function resetLink(email: string): string | undefined {
   const log = readFileSync(process.env.FLAGSERVICE_LOG ?? '', 'utf8');

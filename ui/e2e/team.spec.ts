@@ -1,4 +1,4 @@
-import { createFlag, createProject, expect, invitationToken, password, screenshot, signUp, test, uniqueEmail, watchConsole } from './support';
+import { acceptInvitation, createFlag, createProject, expect, screenshot, signUp, test, uniqueEmail, watchConsole } from './support';
 
 test('an invited viewer sees read-only screens', async ({ page, browser }) => {
   await signUp(page, uniqueEmail('owner'));
@@ -19,13 +19,7 @@ test('an invited viewer sees read-only screens', async ({ page, browser }) => {
   const viewer = await context.newPage();
   const check = watchConsole(viewer);
   await signUp(viewer, viewerEmail);
-  let token: string | undefined;
-  await expect.poll(() => (token = invitationToken(viewerEmail)), { timeout: 10_000 }).toBeTruthy();
-  const login = await viewer.request.post('/auth/login', { data: { email: viewerEmail, password } });
-  const { token: jwt } = (await login.json()) as { token: string };
-  const accepted = await viewer.request.post('/api/invitations/accept', { data: { token }, headers: { Authorization: `Bearer ${jwt}` } });
-  expect(accepted.ok()).toBeTruthy();
-  await viewer.reload();
+  await acceptInvitation(viewer, viewerEmail);
   await expect(viewer.getByText('viewer', { exact: true })).toBeVisible();
   await expect(viewer.getByRole('button', { name: /Rename|Delete/ })).toHaveCount(0);
   await viewer.getByRole('link', { name: 'Team project' }).click();
