@@ -1,4 +1,4 @@
-// Talks to a running FlagService through its documented management and SDK APIs (../../shared/API.md):
+// Talks to a running FlagService through its documented management and SDK APIs (the OpenAPI document at /openapi/v1.json):
 // one account per suite run, one fresh project per test file, flags and rules created over HTTP.
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, unlinkSync, existsSync, statSync } from 'node:fs';

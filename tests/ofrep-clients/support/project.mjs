@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createProject, createFlag, createRule, deleteProject } from './flagservice.mjs';
 
-// key -> how the flag is set up, and the answer FlagService's engine gives (see ../../shared/API.md).
+// key -> how the flag is set up, and the answer FlagService's engine gives (see the README's Targeting section).
 export const FLAGS = {
   // Disabled wins over everything, even a rule that matches.
   off_flag: { enabled: false, rollout_percentage: 100, rules: [{ rule_type: 'user_id', rule_value: 'vip-user', priority: 10 }] },
