@@ -117,16 +117,6 @@ public static class AuditTrail
         AuditResources.Schedule, AuditResources.Member, AuditResources.Token,
     }.ToDictionary(t => t, t => Insert(Snapshot(t)));
 
-    // The environment a request means (EnvironmentRef), as an id for the snapshots.
-    private const string EnvironmentIdSql = $"""
-        SELECT e.id FROM environments e WHERE e.project_id = @ProjectId AND {EnvironmentScope.Matches}
-        """;
-
-    public static Task<Guid?> EnvironmentIdAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid projectId,
-        EnvironmentRef env, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(EnvironmentIdSql,
-            new { ProjectId = projectId, EnvId = env.Id, EnvKey = env.Key }, transaction, cancellationToken: ct));
-
     // The resource as it is now, for `before`: call before the write, in its transaction.
     public static Task<string?> SnapshotAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string resourceType,
         Guid? projectId, Guid? resourceId, Guid? environmentId, CancellationToken ct, string? resourceKey = null) =>

@@ -9,16 +9,11 @@ public static class EnvironmentScope
         "(e.id = @EnvId OR e.key = @EnvKey OR (CAST(@EnvId AS uuid) IS NULL AND CAST(@EnvKey AS text) IS NULL AND e.is_default))";
 
     // Writes that add or remove environments, or change which is the default, take the project row
-    // exclusively; writes that add flags take it shared. So a flag and an environment created at
-    // the same time still get their state row, and two default switches cannot interleave. The
-    // exclusive lock runs after ProjectScope's check and is null only when the project has been
-    // deleted since; the shared one is still null when the project is not the caller's.
+    // exclusively; flag creation takes it shared (FlagConfigStore.CreateAsync). So a flag and an
+    // environment created at the same time still get their state row, and two default switches
+    // cannot interleave. The lock runs after ProjectScope's check and is null only when the project
+    // has been deleted since.
     public const string LockProjectExclusive = "SELECT p.id FROM projects p WHERE p.id = @ProjectId FOR NO KEY UPDATE OF p";
-
-    public const string LockProjectShared = """
-        SELECT m.role FROM projects p JOIN user_projects(@UserId) m ON m.project_id = p.id
-         WHERE p.id = @ProjectId FOR SHARE OF p
-        """;
 
     // Copies the source environment's rules (with what they serve) of some flags (@FlagIds, or
     // every flag when null) into the target. Ids are new; created_at is kept, so the copy evaluates

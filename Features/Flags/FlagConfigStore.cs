@@ -48,7 +48,7 @@ public static class FlagConfigStore
 
     // Every flag's configuration in some environments of a project (all when @EnvironmentIds is
     // null), for copies and the snapshot loader.
-    public const string ReadProjectSql = """
+    private const string ReadProjectSql = """
         SELECT s.flag_id, s.environment_id, d.definition::text AS definition, s.state::text AS state
           FROM flag_states s JOIN flag_definitions d ON d.flag_id = s.flag_id
          WHERE s.project_id = @ProjectId AND (CAST(@EnvironmentIds AS uuid[]) IS NULL OR s.environment_id = ANY(@EnvironmentIds))

@@ -69,24 +69,6 @@ public static class FlagsEndpoints
         """;
 
     // The v1 routes mean the default environment; the same slices answer per environment.
-    // Replaces a flag's variants: @Keys, @Positions, @Values (JSON text), @Names, @Descriptions.
-    public const string InsertVariants = """
-        INSERT INTO flag_variants (flag_id, key, position, value, name, description)
-        SELECT @FlagId, u.key, u.position, CAST(u.value AS json), u.name, u.description
-          FROM unnest(CAST(@Keys AS text[]), CAST(@Positions AS integer[]), CAST(@Values AS text[]), CAST(@Names AS text[]),
-                      CAST(@Descriptions AS text[])) AS u(key, position, value, name, description)
-        """;
-
-    public static object VariantArgs(Guid flagId, IReadOnlyList<Variants.Valid> variants) => new
-    {
-        FlagId = flagId,
-        Keys = variants.Select(v => v.Key).ToArray(),
-        Positions = Enumerable.Range(0, variants.Count).ToArray(),
-        Values = variants.Select(v => v.ValueJson).ToArray(),
-        Names = variants.Select(v => v.Name).ToArray(),
-        Descriptions = variants.Select(v => v.Description).ToArray(),
-    };
-
     public static IEndpointRouteBuilder MapFlags(this IEndpointRouteBuilder app)
     {
         Map(app.MapGroup("/api/projects/{projectId}/flags"), "");

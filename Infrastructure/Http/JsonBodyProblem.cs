@@ -181,10 +181,13 @@ public sealed record JsonBodyProblem(string Field, string Rule, string Detail)
         return null;
     }
 
-    private static JsonBodyProblem? Dictionary(ref Utf8JsonReader reader, JsonTypeInfo type, string path)
+    private static JsonBodyProblem? Dictionary(ref Utf8JsonReader reader, JsonTypeInfo type, string path) =>
+        Members(ref reader, Element(type), path);
+
+    // An object's members, each name once, each value of `values` (any value when null).
+    private static JsonBodyProblem? Members(ref Utf8JsonReader reader, JsonTypeInfo? values, string path)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var values = Element(type);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var key = reader.GetString()!;
@@ -224,21 +227,7 @@ public sealed record JsonBodyProblem(string Field, string Rule, string Detail)
     {
         if (reader.TokenType == JsonTokenType.StartObject)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var key = reader.GetString()!;
-                var field = Join(path, key);
-                if (!seen.Add(key))
-                {
-                    return Duplicate(field);
-                }
-                reader.Read();
-                if (AnyValue(ref reader, field) is { } problem)
-                {
-                    return problem;
-                }
-            }
+            return Members(ref reader, null, path);
         }
         else if (reader.TokenType == JsonTokenType.StartArray)
         {
