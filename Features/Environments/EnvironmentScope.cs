@@ -3,11 +3,6 @@ namespace FlagService.Features.Environments;
 // SQL shared by every statement that works in one environment of a project.
 public static class EnvironmentScope
 {
-    // `e` is an environments row of the project; @EnvId and @EnvKey come from an EnvironmentRef
-    // (both null: the project's default environment, which is what the v1 routes mean).
-    public const string Matches =
-        "(e.id = @EnvId OR e.key = @EnvKey OR (CAST(@EnvId AS uuid) IS NULL AND CAST(@EnvKey AS text) IS NULL AND e.is_default))";
-
     // Writes that add or remove environments, or change which is the default, take the project row
     // exclusively; flag creation takes it shared (FlagConfigStore.CreateAsync). So a flag and an
     // environment created at the same time still get their state row, and two default switches
